@@ -1,0 +1,192 @@
+"""The quiz as ipywidgets: one panel per question, a Check button, feedback, a running score.
+
+The widget only wires inputs to `Question.grade`; all judging lives in `model.py`. Feedback
+goes into an HTML widget marked as a polite live region so screen readers announce it. Options
+are shuffled with a seed made from the lesson and question id, so the order survives a restart.
+After `question.tries` wrong tries the correct answer is shown.
+"""
+from __future__ import annotations
+
+import random
+
+import ipywidgets as w
+
+from . import model, text
+from .render import escape, inline_html, markdown_html
+
+CHOOSE = "— choose —"
+
+
+def shuffled(seq, seed: str) -> list:
+    """A stable shuffle that never leaves an ordering question in its correct order."""
+    items = list(seq)
+    random.Random(seed).shuffle(items)
+    if len(items) > 1 and items == list(seq):
+        items = items[1:] + items[:1]
+    return items
+
+
+def _status_html(body: str, tone: str = "") -> str:
+    colours = {"right": "#1b6e20", "wrong": "#9c2a00", "info": "#444"}
+    style = f"color:{colours[tone]};" if tone in colours else ""
+    return f'<div role="status" aria-live="polite" style="{style}">{body}</div>'
+
+
+class QuestionPanel(w.VBox):
+    """One question: prompt, an input for its kind, a Check button and feedback."""
+
+    def __init__(self, question: model.Question, lesson: str, number: int, on_scored=None):
+        self.question = question
+        self.lesson = lesson
+        self.tries = 0
+        self.best = 0.0
+        self.solved = False
+        self.revealed = False
+        self._on_scored = on_scored
+        seed = f"{lesson}:{question.id}"
+        self.prompt = w.HTML(f"<b>Question {number}.</b> {markdown_html(question.prompt)}")
+        self.input = self._build_input(seed)
+        self.check_button = w.Button(description="Check", button_style="primary",
+                                     tooltip="Check your answer", layout=w.Layout(width="auto"))
+        self.check_button.on_click(lambda _button: self.check())
+        self.feedback = w.HTML(_status_html(""))
+        super().__init__([self.prompt, self.input, self.check_button, self.feedback],
+                         layout=w.Layout(border="1px solid #ccc", padding="6px", margin="6px 0"))
+        self.add_class("course-quiz-question")
+
+    # -- inputs, one per kind -------------------------------------------------------------
+    def _build_input(self, seed: str) -> w.Widget:
+        q = self.question
+        if isinstance(q, model.MultipleChoice):
+            self.boxes = [(o.id, w.Checkbox(value=False, description=o.text, indent=False,
+                                            layout=w.Layout(width="auto")))
+                          for o in shuffled(q.options, seed)]
+            return w.VBox([box for _, box in self.boxes])
+        if isinstance(q, model.SingleChoice):
+            return w.RadioButtons(options=[(o.text, o.id) for o in shuffled(q.options, seed)], value=None,
+                                  layout=w.Layout(width="auto"))
+        if isinstance(q, model.Numeric):
+            self.number = w.Text(placeholder="type a number", layout=w.Layout(width="12em"))
+            return w.HBox([self.number, w.Label(q.unit)])
+        if isinstance(q, model.Ordering):
+            items = shuffled(q.items, seed)
+            choices = [(CHOOSE, None)] + [(item.text, item.id) for item in items]
+            self.slots = [w.Dropdown(options=choices, value=None, description=f"{pos}.",
+                                     layout=w.Layout(width="auto"), style={"description_width": "2em"})
+                          for pos in range(1, len(items) + 1)]
+            hint = w.HTML("<i>Pick an item for each position, first (earliest) at the top.</i>")
+            return w.VBox([hint, *self.slots])
+        assert isinstance(q, model.Matching)
+        choices = [(CHOOSE, None)] + [(c, c) for c in shuffled(q.choices, seed)]
+        self.matches = []
+        rows = []
+        for pair in shuffled(q.pairs, seed + ":left"):
+            dropdown = w.Dropdown(options=choices, value=None, layout=w.Layout(width="auto"))
+            self.matches.append((pair.left, dropdown))
+            rows.append(w.HBox([w.HTML(f"<b>{escape(pair.left)}</b>&nbsp;→&nbsp;"), dropdown]))
+        return w.VBox(rows)
+
+    def response(self):
+        """The current input as a response for `grade` (None where nothing is chosen yet)."""
+        q = self.question
+        if isinstance(q, model.MultipleChoice):
+            return [option_id for option_id, box in self.boxes if box.value]
+        if isinstance(q, model.SingleChoice):
+            return self.input.value
+        if isinstance(q, model.Numeric):
+            raw = self.number.value.strip().replace(",", "")
+            if not raw:
+                return None
+            try:
+                return float(raw)
+            except ValueError:
+                raise model.ResponseError(f"{self.number.value!r} is not a number") from None
+        if isinstance(q, model.Ordering):
+            return [slot.value for slot in self.slots]
+        return {left: dropdown.value for left, dropdown in self.matches}
+
+    def _incomplete(self, response) -> str | None:
+        if response is None:
+            return "Choose or type an answer first."
+        if isinstance(response, list) and any(r is None for r in response):
+            return "Fill every position first."
+        if isinstance(response, dict) and any(v is None for v in response.values()):
+            return "Match every item first."
+        return None
+
+    # -- checking ---------------------------------------------------------------------------
+    def check(self) -> model.Result | None:
+        try:
+            response = self.response()
+            missing = self._incomplete(response)
+            if missing:
+                self.feedback.value = _status_html(escape(missing), "info")
+                return None
+            result = self.question.grade(response)
+        except model.ResponseError as err:
+            self.feedback.value = _status_html(escape(f"Can't check that: {err}."), "info")
+            return None
+        self.tries += 1
+        self.best = max(self.best, result.score)
+        self.solved = self.solved or result.correct
+        self._show(result)
+        from .. import tracking
+
+        tracking.record_quiz(self.lesson, self.question.id, result.score, result.correct)
+        if self._on_scored:
+            self._on_scored()
+        return result
+
+    def _show(self, result: model.Result) -> None:
+        q = self.question
+        parts = []
+        if result.correct:
+            parts.append("<b>✔ Correct.</b>")
+        else:
+            credit = f" (partial credit {result.score:.0%})" if 0 < result.score < 1 else ""
+            parts.append(f"<b>✘ Not yet{credit}.</b>")
+        if result.feedback:
+            parts.append(inline_html(result.feedback))
+        left = q.tries - self.tries
+        if not result.correct and left > 0:
+            parts.append(f"<i>{left} {'try' if left == 1 else 'tries'} left before the answer is shown.</i>")
+        if not result.correct and left <= 0:
+            self.revealed = True
+            parts.append(f"<br><b>The answer:</b> {inline_html(q.answer_text())}")
+        if result.correct or self.revealed:
+            parts.append(f"<br>{inline_html(q.explanation)}")
+            parts.append(f"<br><small>Source: {escape(', '.join(q.sources))}</small>")
+        self.feedback.value = _status_html(" ".join(parts), "right" if result.correct else "wrong")
+
+
+class Quiz(w.VBox):
+    """A lesson's quiz (or part of it). Shows a text version where widgets cannot render."""
+
+    def __init__(self, bank, ids=None):
+        self.bank = bank
+        self.questions = bank.select(ids)
+        self.panels = [QuestionPanel(q, bank.lesson, n, on_scored=self._update_score)
+                       for n, q in enumerate(self.questions, start=1)]
+        self.score = w.HTML()
+        self._update_score()
+        title = w.HTML(f"<h4>Quiz: {escape(bank.title)}</h4>")
+        super().__init__([title, *self.panels, self.score])
+        self.add_class("course-quiz")
+
+    def _update_score(self) -> None:
+        total = sum(p.best for p in self.panels)
+        done = sum(p.tries > 0 for p in self.panels)
+        self.score.value = _status_html(
+            f"Score: {total:g} / {len(self.panels)} &nbsp; ({done} of {len(self.panels)} answered)", "info")
+
+    def text(self) -> str:
+        return text.as_text(self.bank.title, self.questions, self.bank.lesson)
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        bundle["text/plain"] = self.text()
+        bundle["text/html"] = "<pre>" + escape(self.text()) + "</pre>"
+        return bundle
+
+    def __repr__(self) -> str:
+        return self.text()
