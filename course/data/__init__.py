@@ -112,15 +112,17 @@ def _read_checked(res: dict, file: Path) -> list[dict]:
                 rows.append(dict(zip(expected, cells)))
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise DataError(f"{file.name}: cannot read the file: {err}") from err
-    for spec in specs:
-        if spec.get("constraints", {}).get("unique"):
-            seen: dict[str, int] = {}
-            for line_no, row in enumerate(rows, start=2):
-                value = row[spec["name"]]
-                if value in seen:
-                    raise DataError(f"{file.name}, row {line_no}, field {spec['name']!r}: "
-                                    f"{value!r} repeats row {seen[value]}")
-                seen[value] = line_no
+    keys = [[spec["name"]] for spec in specs if spec.get("constraints", {}).get("unique")]
+    if res["schema"].get("primaryKey"):
+        keys.append(res["schema"]["primaryKey"])
+    for key in keys:
+        seen: dict[tuple, int] = {}
+        for line_no, row in enumerate(rows, start=2):
+            value = tuple(row[name] for name in key)
+            if value in seen:
+                raise DataError(f"{file.name}, row {line_no}, field {'+'.join(key)!r}: "
+                                f"{', '.join(value)} repeats row {seen[value]}")
+            seen[value] = line_no
     return rows
 
 

@@ -64,6 +64,8 @@ class Bank:
 
 def _type_name(expected) -> str:
     kinds = expected if isinstance(expected, tuple) else (expected,)
+    if set(kinds) == {int, float}:
+        return "a number"
     names = {str: "text", list: "a list", int: "a whole number", float: "a number", bool: "true/false"}
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 

@@ -47,7 +47,8 @@ class Question:
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+    plural = word + ("es" if word.endswith(("ch", "s", "sh", "x")) else "s")
+    return f"{n} {word if n == 1 else plural}"
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ class Ordering(Question):
             raise ResponseError("give the items as a list, first to last")
         response = list(response)
         known = set(self.answer)
-        unknown = [r for r in response if r not in known]
+        unknown = [r for r in response if not isinstance(r, str) or r not in known]
         if unknown:
             raise ResponseError(f"{unknown[0]!r} is not one of the items to order")
         if sorted(response) != sorted(self.answer):
@@ -198,9 +199,9 @@ class Matching(Question):
             raise ResponseError("give a mapping from each item on the left to one on the right")
         lefts = [p.left for p in self.pairs]
         for key, value in response.items():
-            if key not in lefts:
+            if not isinstance(key, str) or key not in lefts:
                 raise ResponseError(f"{key!r} is not an item on the left")
-            if value not in self.choices:
+            if not isinstance(value, str) or value not in self.choices:
                 raise ResponseError(f"{value!r} is not one of the choices on the right")
         missing = [left for left in lefts if left not in response]
         if missing:
