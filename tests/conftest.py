@@ -1,10 +1,9 @@
 """Shared fixtures: every test gets its own progress file and a clean widget registry."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 

@@ -10,8 +10,7 @@ import pytest
 import yaml
 
 from course import load
-from course.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, TaskError, load_tasks_file
-from course.checks import compare
+from course.checks import CORRECT, INCORRECT, NOT_ATTEMPTED, TaskError, compare, load_tasks_file
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EX = load_tasks_file(FIXTURES / "sample_tasks.yaml")

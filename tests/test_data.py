@@ -119,9 +119,11 @@ def test_data_package_validates_with_frictionless():
 
 
 @pytest.mark.parametrize(("breakage", "expected"), [
-    (lambda lines: lines.__setitem__(3, lines[3].replace(",2002,", ",twenty,")), r"row 4, field 'year'.*not a whole number"),
+    (lambda lines: lines.__setitem__(3, lines[3].replace(",2002,", ",twenty,")),
+     r"row 4, field 'year'.*not a whole number"),
     (lambda lines: lines.__setitem__(5, lines[5].replace("Armenia,", "Armenia;", 1)), r"row 6: 7 fields, expected 8"),
-    (lambda lines: lines.__setitem__(5, lines[5].replace("Armenia,", "Armenien,", 1)), r"row 6, field 'country'.*not one of"),
+    (lambda lines: lines.__setitem__(5, lines[5].replace("Armenia,", "Armenien,", 1)),
+     r"row 6, field 'country'.*not one of"),
     (lambda lines: lines.__setitem__(2, lines[2] + ",extra"), r"row 3: 9 fields, expected 8"),
     (lambda lines: lines.__setitem__(0, lines[0].replace("year", "yr")), r"the header is"),
     (lambda lines: lines.insert(3, lines[2]), r"row 4, field 'iso3\+year': ARM, 2001 repeats row 3"),

@@ -61,7 +61,7 @@ def _wrong_responses(q):
         yield rotated, first_wrong.feedback
 
 
-@pytest.mark.parametrize(("lesson", "qid"), QUESTIONS, ids=[f"{l}:{q}" for l, q in QUESTIONS])
+@pytest.mark.parametrize(("lesson", "qid"), QUESTIONS, ids=[f"{les}:{q}" for les, q in QUESTIONS])
 def test_question_grades_right_and_wrong(lesson, qid):
     q = bank_mod.load_bank(lesson)[qid]
     answer = sorted(q.answer) if isinstance(q, model.MultipleChoice) else q.answer
@@ -79,7 +79,7 @@ def test_question_ids_unique_across_the_course(lesson):
     assert len(ids) == len(set(ids))
 
 
-@pytest.mark.parametrize(("lesson", "key"), EXERCISES, ids=[f"{l}:{k}" for l, k in EXERCISES])
+@pytest.mark.parametrize(("lesson", "key"), EXERCISES, ids=[f"{les}:{k}" for les, k in EXERCISES])
 def test_exercise_solution_mistakes_and_placeholder(lesson, key):
     ex = getattr(load_exercises(lesson), key)
     solved = _run(ex.spec["solution"], ex.setup, "solution")

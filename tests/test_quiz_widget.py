@@ -80,7 +80,7 @@ def test_ordering_needs_every_slot_then_grades(quiz):
 def test_matching(quiz):
     p = panel(quiz, "who-holds-what")
     answer = p.question.answer
-    for left, dropdown in p.matches:
+    for _left, dropdown in p.matches:
         dropdown.value = "Closing the border"
     p.check_button.click()
     assert "0 matches of 2" in p.feedback.value

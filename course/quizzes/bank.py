@@ -71,7 +71,7 @@ def _type_name(expected) -> str:
 
 
 def _check_fields(entry: dict, required: dict, optional: dict, where: str) -> None:
-    for key, expected in required.items():
+    for key in required:
         if key not in entry or entry[key] is None:
             raise BankError(f"{where}, field {key!r}: missing")
     for key, value in entry.items():
