@@ -36,9 +36,16 @@ def test_the_sample_bank_loads_every_kind():
     assert bank["milex-ratio"].sources == ("data:milex",)
 
 
+def test_the_endnotes_table_is_a_valid_source(tmp_path):
+    document = with_change(0, lambda q: q.__setitem__("source", ["seeds:endnotes", "constitution.baku-demand"]))
+    assert load_file(write(tmp_path, document))["chain-start"].sources[0] == "seeds:endnotes"
+
+
 @pytest.mark.parametrize(("index", "change", "message"), [
     (0, lambda q: q.__setitem__("source", "constitution.no-such-claim"),
      r"sample_bank.yaml, question chain-start, field 'source': unknown claim id 'constitution.no-such-claim'"),
+    (2, lambda q: q.__setitem__("source", ["data:milex", "seeds:interviews"]),
+     r"question milex-ratio, field 'source': unknown claim id 'seeds:interviews'"),
     (2, lambda q: q.__setitem__("source", "data:weather"),
      r"question milex-ratio, field 'source': unknown data set 'weather'"),
     (0, lambda q: [o.__setitem__("correct", False) for o in q["options"]],

@@ -16,6 +16,7 @@ from . import model
 BANKS_DIR = Path(__file__).resolve().parent.parent / "banks"
 QUESTION_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DEFAULT_TRIES = 3
+SEED_SOURCES = {"seeds:endnotes", "seeds:article"}  # the article's endnotes table, its record
 
 COMMON = {"id": str, "kind": str, "prompt": str, "explanation": str, "source": (str, list)}
 OPTIONAL = {"tries": int}
@@ -100,12 +101,15 @@ def _check_source(sources: list[str], where: str) -> None:
     for src in sources:
         if not isinstance(src, str):
             raise BankError(f"{where}, field 'source': {src!r} is not text")
+        if src in SEED_SOURCES:
+            continue
         if src.startswith("data:"):
             if src[5:] not in data_sets:
                 raise BankError(f"{where}, field 'source': unknown data set {src[5:]!r} "
                                 f"(known: {', '.join(sorted(data_sets))})")
         elif src not in claim_ids:
-            raise BankError(f"{where}, field 'source': unknown claim id {src!r} (not in seeds/claims.yaml)")
+            raise BankError(f"{where}, field 'source': unknown claim id {src!r} (not in seeds/claims.yaml; "
+                            f"other sources: data:<data set>, {', '.join(sorted(SEED_SOURCES))})")
 
 
 def _parts(entry: dict, key: str, where: str) -> list[dict]:
