@@ -139,3 +139,25 @@ def test_a_broken_solution_is_reported_when_first_needed(tmp_path):
     ex = load_tasks_file(write_tasks(tmp_path, lambda e: e["q2"].__setitem__("solution", "ratio_2023 = 1 / 0")))
     with pytest.raises(TaskError, match=r"exercise q2, field 'solution': the code fails: ZeroDivisionError"):
         ex.q2.evaluate({"ratio_2023": 1.0})
+
+
+def test_row_labels_count_when_the_index_is_not_ignored():
+    by_year = pd.DataFrame({"events": [3, 5]}, index=pd.Index([2022, 2023], name="year"))
+    assert compare.dataframe(by_year.copy(), by_year, ignore_index=False) is None
+    wrong_labels = by_year.set_axis(pd.Index([2020, 2021], name="year"))
+    assert "column 'year' differ" in compare.dataframe(wrong_labels, by_year, ignore_index=False)
+    other_name = by_year.rename_axis("date")
+    assert "lacks the column(s) 'year'" in compare.dataframe(other_name, by_year, ignore_index=False)
+    assert compare.dataframe(wrong_labels, by_year) is None  # by default the index is ignored
+    as_column = by_year.reset_index()
+    assert compare.dataframe(as_column, by_year, ignore_index=False) is None
+
+
+def test_series_labels_are_compared():
+    expected = pd.Series([3, 5], index=pd.Index(["Armenia", "Azerbaijan"], name="side"))
+    assert compare.series(expected.copy(), expected) is None
+    swapped = pd.Series([5, 3], index=pd.Index(["Armenia", "Azerbaijan"], name="side"))
+    assert "differ" in compare.series(swapped, expected)
+    reordered = expected.iloc[::-1]
+    assert compare.series(reordered, expected) is None
+    assert "not in the asked order" in compare.series(reordered, expected, ordered=True)

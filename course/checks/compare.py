@@ -70,19 +70,24 @@ def collection(got, expected, ordered: bool = False, **_) -> str | None:
     return "Your list has " + " and ".join(parts) + "."
 
 
-def _normalise_frame(frame, expected, ignore_index: bool, ordered: bool):
+def _index_as_columns(frame):
+    """Turn meaningful row labels (a named or non-default index) into ordinary columns."""
     import pandas as pd
 
-    frame = frame.copy()
-    if not ignore_index:
-        frame = frame.reset_index() if frame.index.name or isinstance(frame.index, pd.MultiIndex) else frame
+    default = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None \
+        and frame.index.start == 0 and frame.index.step == 1
+    return frame.reset_index(drop=True) if default else frame.reset_index()
+
+
+def _normalise_frame(frame, columns, ordered: bool):
+    """Plain dtypes, the expected column order, and (unless order matters) sorted rows."""
+    import pandas as pd
+
     frame = frame.reset_index(drop=True)
     for col in frame.columns:
-        if isinstance(frame[col].dtype, pd.CategoricalDtype):
+        if isinstance(frame[col].dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(frame[col]):
             frame[col] = frame[col].astype(object)
-        elif pd.api.types.is_string_dtype(frame[col]):
-            frame[col] = frame[col].astype(object)
-    frame = frame[list(expected.columns)] if set(expected.columns) <= set(frame.columns) else frame
+    frame = frame[list(columns)]
     if not ordered:
         try:
             frame = frame.sort_values(list(frame.columns), kind="stable").reset_index(drop=True)
@@ -110,26 +115,30 @@ def _column_differs(got, expected, tolerance) -> bool:
 
 def dataframe(got, expected, tolerance: float | None = None, ordered: bool = False,
               ignore_index: bool = True, **_) -> str | None:
-    """Tolerates column order, index and dtype differences; compares floats with tolerance."""
+    """Tolerates column order, dtype differences and (by default) the index; floats with tolerance.
+
+    With `ignore_index=False` the row labels count: a named or non-default index is compared as
+    if it were a column.
+    """
     import pandas as pd
 
     if isinstance(got, pd.Series) and isinstance(expected, pd.DataFrame) and len(expected.columns) == 1:
         got = got.to_frame(expected.columns[0])
     if not isinstance(got, pd.DataFrame):
         return f"Expected a pandas DataFrame (a table), but your answer is a {type(got).__name__}."
-    exp = _normalise_frame(expected, expected, ignore_index, ordered)
-    if not ignore_index and not set(expected.columns) <= set(got.columns):
-        got = got.reset_index()
-    missing = [c for c in exp.columns if c not in got.columns]
+    if not ignore_index:
+        got, expected = _index_as_columns(got), _index_as_columns(expected)
+    missing = [c for c in expected.columns if c not in got.columns]
     if missing:
         return f"Your table lacks the column(s) {', '.join(map(repr, missing))}."
-    extra = [c for c in got.columns if c not in exp.columns]
+    extra = [c for c in got.columns if c not in expected.columns]
     if extra:
         return f"Your table has column(s) the task does not ask for: {', '.join(map(repr, extra))}."
-    if len(got) != len(exp):
-        return (f"Your table has {len(got)} rows, {'more' if len(got) > len(exp) else 'fewer'} than "
+    if len(got) != len(expected):
+        return (f"Your table has {len(got)} rows, {'more' if len(got) > len(expected) else 'fewer'} than "
                 f"expected: check your filter.")
-    mine = _normalise_frame(got, exp, ignore_index, ordered)
+    exp = _normalise_frame(expected, expected.columns, ordered)
+    mine = _normalise_frame(got, expected.columns, ordered)
     for col in exp.columns:
         if _column_differs(mine[col], exp[col], tolerance):
             if ordered and sorted(map(str, mine[col])) == sorted(map(str, exp[col])):
@@ -148,13 +157,11 @@ def series(got, expected, tolerance: float | None = None, ordered: bool = False,
     if not isinstance(got, pd.Series):
         return f"Expected a pandas Series (one column), but your answer is a {type(got).__name__}."
     name = expected.name if expected.name is not None else "value"
-    frame_got = got.rename(name).to_frame()
-    frame_exp = expected.rename(name).to_frame()
+    labels = expected.index.name or "label"
+    frame_got = got.rename(name).rename_axis(labels).to_frame()
+    frame_exp = expected.rename(name).rename_axis(labels).to_frame()
     if not ignore_index:
-        frame_got = frame_got.reset_index(names="index_" if got.index.name is None else None)
-        frame_exp = frame_exp.reset_index(names="index_" if expected.index.name is None else None)
-        frame_got.columns = frame_exp.columns if len(frame_got.columns) == len(frame_exp.columns) \
-            else frame_got.columns
+        frame_got, frame_exp = frame_got.reset_index(), frame_exp.reset_index()
     message = dataframe(frame_got, frame_exp, tolerance=tolerance, ordered=ordered)
     return message and message.replace("table", "Series").replace("rows", "entries")
 
