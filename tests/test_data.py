@@ -9,7 +9,7 @@ import pytest
 
 from course import data
 
-EXPECTED_ROWS = {"timeline": 52, "gazetteer": 20, "villages_2024": 4, "border_facts": 18,
+EXPECTED_ROWS = {"timeline": 52, "gazetteer": 20, "villages_2024": 4, "border_facts": 18, "fact_notes": 9,
                  "milex": 125, "gdp": 120, "population": 125, "outlines": 1741}
 
 
