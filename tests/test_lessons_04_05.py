@@ -1,0 +1,288 @@
+"""Lessons 04 (the route through southern Armenia) and 05 (power, Armenia–Türkiye).
+
+The map and the charts render with their titles, labels, legends and sources; the distance and
+indicator helpers compute what the lessons say; the numbers the lessons state still follow from
+the data; the stakeholder table cites real sources; and the notebooks show every quiz question
+and check every exercise of their lesson.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from course import load  # noqa: E402
+from course.checks import CORRECT, NOT_ATTEMPTED  # noqa: E402
+from course.checks.engine import load_exercises  # noqa: E402
+from course.geo import EARTH_RADIUS_KM, MEGHRI_PLACES, distances_from, haversine_km, meghri_map  # noqa: E402
+from course.indicators import EVENTS, MEASURES, panel, ratio_chart, ratios, spending_chart  # noqa: E402
+from course.quizzes.bank import load_bank  # noqa: E402
+from course.seeds import claims  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = ("04_corridor", "05_power")
+STAKEHOLDERS = ROOT / "course" / "lesson_data" / "04_stakeholders.csv"
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def _save(fig, tmp_path, name) -> Path:
+    out = tmp_path / f"{name}.png"
+    fig.savefig(out, dpi=80)
+    assert out.stat().st_size > 10_000, f"{name}: the PNG is (nearly) empty"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return out
+
+
+def _all_text(fig) -> str:
+    ax = fig.axes[0]
+    return "\n".join(t.get_text() for t in [*fig.texts, *ax.texts])
+
+
+# -- the map -----------------------------------------------------------------------------------
+
+def test_meghri_map_renders_with_title_labels_legend_and_source(tmp_path):
+    fig = meghri_map()
+    _save(fig, tmp_path, "meghri_map")
+    ax = fig.axes[0]
+    assert "Meghri" in ax.get_title()
+    assert ax.get_xlabel() and ax.get_ylabel()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert {"Armenia", "Azerbaijan", "Iran"} <= set(legend)
+    text = _all_text(fig)
+    assert "Natural Earth" in text and "GeoNames" in text  # the source under the map
+    # both names where the two usages differ, and the region under both names
+    for label in ("Meghri / Meğri", "Kovsakan / Zəngilan", "Nakhijevan / Naxçıvan", "Zangezur", "SYUNIK"):
+        assert label in text, f"the map lacks the label {label!r}"
+    assert "40–45 km" in text
+
+
+def test_meghri_map_shows_the_route_between_its_two_ends():
+    ax = meghri_map().axes[0]
+    lon_min, lon_max = ax.get_xlim()
+    lat_min, lat_max = ax.get_ylim()
+    places = load("gazetteer").set_index("place_id").loc[MEGHRI_PLACES]
+    assert places["lon"].between(lon_min, lon_max).all() and places["lat"].between(lat_min, lat_max).all()
+    # the view reaches Iran south of the Araks (Agarak sits on the river, around 38.87 N)
+    assert lat_min < places.loc["agarak", "lat"] - 0.3
+
+
+# -- distances ---------------------------------------------------------------------------------
+
+def test_haversine_known_distances():
+    assert haversine_km(40.0, 45.0, 40.0, 45.0) == 0
+    one_degree = 2 * math.pi * EARTH_RADIUS_KM / 360
+    assert haversine_km(0, 0, 1, 0) == pytest.approx(one_degree)
+    assert haversine_km(0, 10, 90, 10) == pytest.approx(math.pi * EARTH_RADIUS_KM / 2)
+    # along a parallel the great circle is shorter than the parallel itself
+    assert haversine_km(40, 44, 40, 50) < 6 * one_degree * math.cos(math.radians(40))
+    assert haversine_km(40.17765, 44.5126, 40.37767, 49.89201) == pytest.approx(456.8, abs=0.1)
+
+
+def test_haversine_is_vectorised_and_symmetric():
+    places = load("gazetteer").set_index("place_id")
+    km = haversine_km(places["lat"], places["lon"], 40.17765, 44.5126)
+    assert isinstance(km, pd.Series) and list(km.index) == list(places.index)
+    one_by_one = [haversine_km(lat, lon, 40.17765, 44.5126) for lat, lon in zip(places["lat"], places["lon"])]
+    assert np.allclose(km.to_numpy(), one_by_one)
+    back = haversine_km(40.17765, 44.5126, places["lat"], places["lon"])
+    assert np.allclose(km.to_numpy(), back.to_numpy())
+
+
+def test_distances_from_meghri():
+    km = distances_from("meghri")
+    assert km.index[0] == "meghri" and km.iloc[0] == 0
+    assert km.is_monotonic_increasing
+    assert km.index[1] == "agarak" and km["agarak"] < 10  # the Armenia–Iran crossing next door
+    assert km["ordubad"] == pytest.approx(19.1, abs=0.1)  # the quiz answer corridor-meghri-ordubad
+    with pytest.raises(KeyError, match="unknown place id"):
+        distances_from("atlantis")
+
+
+def test_route_figures_in_the_data_are_the_ones_the_lesson_states():
+    facts = load("border_facts")
+    railway = facts[facts["fact"].str.contains("railway", case=False)]
+    assert sorted(railway["value"]) == [42, 43, 45]
+    overchuk = railway[railway["as_stated_by"].str.contains("Overchuk")]
+    assert "~50 km" in overchuk["note"].iloc[0]
+    assert (50 - 42) / 42 * 100 == pytest.approx(load_bank("04_corridor")["corridor-iran-bank"].answer, abs=1.5)
+    iran_border = facts.loc[facts["fact"] == "Armenia–Iran border", "value"].iloc[0]
+    assert 40 <= iran_border <= 50  # why a filter on the value alone catches it (exercise 3)
+
+
+# -- indicators --------------------------------------------------------------------------------
+
+def test_panel_joins_on_the_code_and_keeps_or_drops_2024():
+    inner = panel(how="inner")
+    assert len(inner) == 48 and inner["year"].max() == 2023
+    outer = panel()
+    assert len(outer) == 50 and outer.loc[outer["year"] == 2024, "gdp_current_usd"].isna().all()
+    everyone = panel(countries=("ARM", "AZE", "GEO", "IRN", "TUR"), how="inner")
+    assert set(everyone["iso3"]) == {"ARM", "AZE", "GEO", "IRN", "TUR"}  # despite the different names
+
+
+def test_ratios_2023_match_the_lesson():
+    r = ratios(panel()).loc[2023]
+    assert round(r["milex_current_usd_m"], 1) == 2.7
+    assert round(r["gdp_current_usd"], 1) == 3.0
+    assert round(r["population"], 1) == 3.4
+    bank = load_bank("05_power")
+    for qid, column in (("power-milex-ratio-2023", "milex_current_usd_m"),
+                        ("power-gdp-ratio-2023", "gdp_current_usd"),
+                        ("power-population-ratio-2023", "population")):
+        assert r[column] == pytest.approx(bank[qid].answer, abs=0.01)
+
+
+def test_the_numbers_lesson_05_states_still_follow_from_the_data():
+    milex = load("milex").set_index(["iso3", "year"])
+    spend = milex["milex_current_usd_m"]
+    ratio = (spend.xs("AZE") / spend.xs("ARM"))
+    assert ratio.idxmax() == 2012 and round(ratio.max(), 1) == 8.5
+    assert round(ratio[2020], 1) == 3.5
+    assert ratio[2023] < ratio.loc[2006:2022].min() and ratio[2005] < ratio[2023]  # lowest since 2005
+    gap = spend.xs("AZE") - spend.xs("ARM")
+    assert [round(gap[y]) for y in (2022, 2023, 2024)] == [2196, 2236, 2359]
+    assert ratio[2024] < ratio[2022] and gap[2024] > gap[2022]  # ratio falls, gap widens
+    real = milex["milex_constant_2023_usd_m"].xs("ARM")
+    assert (real[2023] / real[2022] - 1) * 100 == pytest.approx(47.1, abs=0.05)
+    table = panel(how="inner")
+    own = table["milex_current_usd_m"] * 1e6 / table["gdp_current_usd"] * 100
+    gap_pp = (own - table["milex_share_of_gdp_pct"]).abs().max()
+    assert 0.03 < gap_pp < 0.05  # "to within about 0.04 percentage points"
+
+
+def test_ratio_chart_renders_with_title_labels_legend_events_and_source(tmp_path):
+    fig = ratio_chart(ratios(panel()))
+    _save(fig, tmp_path, "ratio_chart")
+    ax = fig.axes[0]
+    assert ax.get_title() and ax.get_xlabel() == "Year" and "÷" in ax.get_ylabel()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(MEASURES.values())
+    event_lines = {line.get_xdata()[0] for line in ax.lines if len(line.get_xdata()) == 2
+                   and line.get_xdata()[0] == line.get_xdata()[1]}
+    assert set(EVENTS) <= event_lines
+    text = _all_text(fig)
+    assert "SIPRI" in text and "2025 release" in text and "World Bank" in text
+    assert "2020 war" in text and "Sep 2023" in text
+    years = ax.lines[0].get_xdata()
+    assert min(years) == 2000 and max(years) == 2024
+
+
+def test_spending_chart_renders_with_both_countries(tmp_path):
+    fig = spending_chart(panel())
+    _save(fig, tmp_path, "spending_chart")
+    ax = fig.axes[0]
+    assert "SIPRI 2025 release" in ax.get_title()
+    assert ax.get_xlabel() == "Year" and "US$ million" in ax.get_ylabel()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Armenia", "Azerbaijan"]
+    top = max(max(line.get_ydata()) for line in ax.lines[:2])
+    assert top == pytest.approx(3777.1)
+    assert ax.get_ylim()[1] > top  # the event labels have room above the data
+
+
+# -- the stakeholder table ---------------------------------------------------------------------
+
+def test_stakeholder_table_cites_real_sources():
+    table = pd.read_csv(STAKEHOLDERS)
+    assert list(table.columns) == ["actor", "actor_type", "stance", "main_interest", "source", "as_of"]
+    assert table["actor"].is_unique
+    assert set(table["stance"]) <= {"supports", "conditional", "opposes"}
+    known = set(claims())
+    timeline_days = set(load("timeline")["date_text"])
+    for _, row in table.iterrows():
+        assert re.fullmatch(r"\d{4}-\d{2}", row["as_of"])
+        for src in (s.strip() for s in row["source"].split(";")):
+            if src.startswith("data:timeline "):
+                assert src.split(" ", 1)[1] in timeline_days, f"{row['actor']}: no timeline row {src}"
+                assert row["as_of"] > "2024-11", "a timeline-sourced row postdates the article"
+            else:
+                assert src in known, f"{row['actor']}: unknown claim id {src!r}"
+                assert src.startswith("corridor.") and row["as_of"] == "2024-11"
+
+
+# -- the notebooks -----------------------------------------------------------------------------
+
+def _notebook(lesson):
+    return json.loads((ROOT / "notebooks" / f"{lesson}.ipynb").read_text(encoding="utf-8"))
+
+
+def _sources(nb, kind=None):
+    return ["".join(c["source"]) for c in nb["cells"] if kind is None or c["cell_type"] == kind]
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_notebook_is_stored_clean(lesson):
+    nb = _notebook(lesson)
+    assert nb["metadata"]["kernelspec"] == {"name": "python3", "display_name": "Python 3", "language": "python"}
+    ids = [c.get("id") for c in nb["cells"]]
+    assert all(ids) and len(set(ids)) == len(ids)
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+    text = "\n".join(_sources(nb))
+    assert not re.search(r"(/work/|/tmp/|/home/|[A-Z]:\\\\)", text), "absolute path in the notebook"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_notebook_shows_every_question_once_and_checks_every_exercise(lesson):
+    nb = _notebook(lesson)
+    code = "\n".join(_sources(nb, "code"))
+    shown = []
+    for call in re.findall(rf'quiz\("{lesson}", ids=\[(.*?)\]\)', code):
+        shown += re.findall(r'"([a-z0-9-]+)"', call)
+    assert sorted(shown) == sorted(q.id for q in load_bank(lesson)), "quiz ids in the notebook ≠ the bank"
+    assert f'exercises("{lesson}")' in code
+    for ex in load_exercises(lesson):
+        assert f"ex.{ex.key}.check()" in code, f"exercise {ex.key} is never checked"
+        assert re.search(rf"^(def {ex.variable}\(|{ex.variable} = \.\.\.)", code, re.M), \
+            f"no placeholder answer cell for {ex.variable}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_notebook_citations_exist(lesson):
+    nb = _notebook(lesson)
+    markdown = "\n".join(_sources(nb, "markdown"))
+    sections = {cid.split(".")[0] for cid in claims()}
+    cited = [c for c in re.findall(r"`([a-z0-9-]+\.[a-z0-9-]+)`", markdown) if c.split(".")[0] in sections]
+    assert cited, "the lesson cites no claim of the article"
+    unknown = sorted(set(cited) - set(claims()))
+    assert not unknown, f"unknown claim ids: {unknown}"
+    from course.data import names
+
+    for name in re.findall(r"data: `([a-z_0-9]+)`", markdown):
+        assert name in names(), f"unknown data set {name!r}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_notebook_states_nothing_the_fact_sheet_rules_out(lesson):
+    text = "\n".join(_sources(_notebook(lesson))) + (ROOT / "course" / "banks" / f"{lesson}.yaml").read_text()
+    assert not re.search(r"\b10 Oct(ober)? 2009|2009-10-10", text), "the day of the Zurich Protocols is unverified"
+    assert not re.search(r"June 2026|referendum (on|date)", text), "nothing after February 2026"
+    assert not re.search(r"\b1976\b", text)
+    if "Zurich" in text:
+        assert "October 2009" in text
+
+
+def test_the_function_skeleton_in_lesson_04_counts_as_not_attempted():
+    nb = _notebook("04_corridor")
+    skeleton = next(s for s in _sources(nb, "code") if s.startswith("def haversine_km("))
+    namespace = {"np": np}
+    exec(skeleton, namespace)
+    q1 = load_exercises("04_corridor").q1
+    assert q1.evaluate(namespace).status == NOT_ATTEMPTED
+    exec("def haversine_km(lat1, lon1, lat2, lon2):\n    return 2 * 6371 * np.arcsin(np.sqrt("
+         "np.sin(np.radians(lat2 - lat1) / 2) ** 2 + np.cos(np.radians(lat1)) * np.cos(np.radians(lat2))"
+         " * np.sin(np.radians(lon2 - lon1) / 2) ** 2))", namespace)
+    assert q1.evaluate(namespace).status == CORRECT
