@@ -73,3 +73,81 @@ def test_every_cited_claim_exists():
             if ref not in known and ref.split(".")[1] not in FILE_SUFFIXES:
                 unknown.setdefault(str(path.relative_to(ROOT)), set()).add(ref)
     assert not unknown, f"claim ids cited but not in seeds/claims.yaml: {unknown}"
+
+
+def lesson_stem(path: Path) -> str:
+    return path.stem
+
+
+def markdown_of(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids(LESSONS))
+def test_every_question_is_shown_once_and_every_exercise_checked(path):
+    from course.checks.engine import TASKS_DIR, load_exercises
+    from course.quizzes import load_bank
+
+    nb = nbformat.read(path, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    lesson = lesson_stem(path)
+    bank_ids = [q.id for q in load_bank(lesson)]
+    shown = []
+    for call in re.findall(r'quiz\("' + lesson + r'"(?:,\s*ids=\[([^\]]*)\])?\)', code):
+        shown += re.findall(r'"([a-z0-9-]+)"', call) if call else bank_ids
+    assert sorted(shown) == sorted(bank_ids), "each question of the bank appears exactly once"
+    if (TASKS_DIR / f"{lesson}.yaml").exists():
+        for ex in load_exercises(lesson):
+            assert re.search(rf"^(?:{ex.variable} = \.\.\.|def {ex.variable}\()", code, re.M), \
+                f"no answer cell for {ex.variable}"
+            assert f"ex.{ex.key}.check()" in code, f"no check cell for {ex.key}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids(LESSONS))
+def test_cited_data_sets_exist_and_timeline_dates_are_verified_rows(path):
+    """'(data: `timeline`, 27 Sep 2020)' must name a verified row; every cited data set exists."""
+    import pandas as pd
+
+    from course import data
+
+    text = markdown_of(path)
+    for name in re.findall(r"data: `([a-z0-9_]+)`", text):
+        assert name in data.names(), f"cites an unknown data set {name!r}"
+    timeline = data.load("timeline")
+    # "verified (scheduled only)": the 7 June 2026 election is verified as scheduled, nothing more
+    verified = set(timeline.loc[timeline["status"].astype(str).str.startswith("verified"), "date_text"])
+    for citation in re.findall(r"data: `timeline`,([^)]*)\)", text):
+        for day in re.findall(r"\b\d{1,2} [A-Z][a-z]{2} \d{4}\b", citation):
+            iso = pd.Timestamp(day).strftime("%Y-%m-%d")
+            assert iso in verified, f"{day} is not the date of a verified timeline row"
+
+
+@pytest.mark.parametrize("path", [p for p in LESSONS if (ROOT / "course/tasks" / f"{p.stem}.yaml").exists()],
+                         ids=lambda p: p.stem)
+def test_with_the_reference_solutions_every_check_says_correct(path, tmp_path):
+    """Type each exercise's solution into its answer cell, run the notebook, read every check."""
+    from nbclient import NotebookClient
+
+    from course.checks.engine import load_exercises
+
+    exercises = {ex.variable: ex for ex in load_exercises(path.stem)}
+    nb = nbformat.read(path, as_version=4)
+    filled = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for variable, ex in exercises.items():
+            if re.search(rf"^(?:{variable} = \.\.\.|def {variable}\()", cell.source, re.M):
+                cell.source = ex.setup + "\n" + ex.spec["solution"]
+                filled.add(variable)
+    assert filled == set(exercises)
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    statuses = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and re.fullmatch(r"ex\.q\d+\.check\(\)", cell.source.strip()):
+            text = " ".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in cell.outputs)
+            statuses.append(re.search(r"status='([a-z ]+)'|: (Correct|Incorrect|Not attempted)\.", text))
+    assert statuses and all(s and (s.group(1) == "correct" or s.group(2) == "Correct") for s in statuses), \
+        [s.group(0) if s else None for s in statuses]
