@@ -163,6 +163,10 @@ def series(got, expected, tolerance: float | None = None, ordered: bool = False,
     if not ignore_index:
         frame_got, frame_exp = frame_got.reset_index(), frame_exp.reset_index()
     message = dataframe(frame_got, frame_exp, tolerance=tolerance, ordered=ordered)
+    if message and expected.name is None:  # 'value' is our own label: don't name it to the student
+        message = message.replace(" in column 'value'", "").replace(", column 'value'", "")
+    if message and expected.index.name is None:
+        message = message.replace("some values in column 'label' differ", "some labels (the index) differ")
     return message and message.replace("table", "Series").replace("rows", "entries")
 
 
