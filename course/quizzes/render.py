@@ -25,5 +25,13 @@ def inline_html(text: str) -> str:
     return _markdown().renderInline(text)
 
 
+def plain(text: str) -> str:
+    """Markdown for a plain-text label (radio buttons, check boxes, drop-downs show no markup)."""
+    import re
+
+    text = re.sub(r"`([^`]*)`", r"\1", text)
+    return re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+
+
 def escape(text: str) -> str:
     return html.escape(text, quote=True)

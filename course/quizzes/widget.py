@@ -12,9 +12,15 @@ import random
 import ipywidgets as w
 
 from . import model, text
-from .render import escape, inline_html, markdown_html
+from .render import escape, inline_html, markdown_html, plain
 
 CHOOSE = "— choose —"
+# ipywidgets gives each radio option a fixed 20 px line, so a long option would wrap over the
+# one below (seen in the browser test). This lets an option grow to as many lines as it needs.
+STYLE = ("<style>.course-quiz .widget-radio-box label{display:flex;flex-direction:row-reverse;"
+         "justify-content:flex-end;align-items:flex-start;height:auto;"
+         "min-height:var(--jp-widgets-radio-item-height);line-height:1.4;padding:2px 0}"
+         ".course-quiz .widget-radio-box label input{float:none;flex:none;margin-top:2px}</style>")
 
 
 def shuffled(seq, seed: str) -> list:
@@ -47,7 +53,8 @@ class QuestionPanel(w.VBox):
         self.prompt = w.HTML(f"<b>Question {number}.</b> {markdown_html(question.prompt)}")
         self.input = self._build_input(seed)
         self.check_button = w.Button(description="Check", button_style="primary",
-                                     tooltip="Check your answer", layout=w.Layout(width="auto"))
+                                     tooltip="Check your answer",
+                                     layout=w.Layout(width="auto", align_self="flex-start"))
         self.check_button.on_click(lambda _button: self.check())
         self.feedback = w.HTML(_status_html(""))
         super().__init__([self.prompt, self.input, self.check_button, self.feedback],
@@ -58,26 +65,26 @@ class QuestionPanel(w.VBox):
     def _build_input(self, seed: str) -> w.Widget:
         q = self.question
         if isinstance(q, model.MultipleChoice):
-            self.boxes = [(o.id, w.Checkbox(value=False, description=o.text, indent=False,
+            self.boxes = [(o.id, w.Checkbox(value=False, description=plain(o.text), indent=False,
                                             layout=w.Layout(width="auto")))
                           for o in shuffled(q.options, seed)]
             return w.VBox([box for _, box in self.boxes])
         if isinstance(q, model.SingleChoice):
-            return w.RadioButtons(options=[(o.text, o.id) for o in shuffled(q.options, seed)], value=None,
+            return w.RadioButtons(options=[(plain(o.text), o.id) for o in shuffled(q.options, seed)], value=None,
                                   layout=w.Layout(width="auto"))
         if isinstance(q, model.Numeric):
             self.number = w.Text(placeholder="type a number", layout=w.Layout(width="12em"))
             return w.HBox([self.number, w.Label(q.unit)])
         if isinstance(q, model.Ordering):
             items = shuffled(q.items, seed)
-            choices = [(CHOOSE, None)] + [(item.text, item.id) for item in items]
+            choices = [(CHOOSE, None)] + [(plain(item.text), item.id) for item in items]
             self.slots = [w.Dropdown(options=choices, value=None, description=f"{pos}.",
                                      layout=w.Layout(width="auto"), style={"description_width": "2em"})
                           for pos in range(1, len(items) + 1)]
             hint = w.HTML("<i>Pick an item for each position, first (earliest) at the top.</i>")
             return w.VBox([hint, *self.slots])
         assert isinstance(q, model.Matching)
-        choices = [(CHOOSE, None)] + [(c, c) for c in shuffled(q.choices, seed)]
+        choices = [(CHOOSE, None)] + [(plain(c), c) for c in shuffled(q.choices, seed)]
         self.matches = []
         rows = []
         for pair in shuffled(q.pairs, seed + ":left"):
@@ -169,7 +176,7 @@ class Quiz(w.VBox):
                        for n, q in enumerate(self.questions, start=1)]
         self.score = w.HTML()
         self._update_score()
-        title = w.HTML(f"<h4>Quiz: {escape(bank.title)}</h4>")
+        title = w.HTML(f"{STYLE}<h4>Quiz: {escape(bank.title)}</h4>")
         super().__init__([title, *self.panels, self.score])
         self.add_class("course-quiz")
 
