@@ -10,6 +10,9 @@ from __future__ import annotations
 import random
 
 import ipywidgets as w
+from ipywidgets.widgets.widget_bool import CheckboxStyle
+from ipywidgets.widgets.widget_description import DescriptionStyle
+from ipywidgets.widgets.widget_string import HTMLStyle, LabelStyle, TextStyle
 
 from . import model, text
 from .render import escape, inline_html, markdown_html, plain
@@ -32,6 +35,33 @@ def shuffled(seq, seed: str) -> list:
     return items
 
 
+class Shared:
+    """Layout and style models that all widgets of one quiz share.
+
+    ipywidgets otherwise creates a Layout and a Style model for every widget, which was most of
+    the time spent building a quiz (tests/benchmarks/bench_engine.py); sharing one model among
+    many widgets is supported by ipywidgets.
+    """
+
+    def __init__(self):
+        self._models: dict[tuple, w.Widget] = {}
+
+    def layout(self, **settings) -> w.Layout:
+        return self._get(w.Layout, settings)
+
+    def style(self, kind, **settings):
+        return self._get(kind, settings)
+
+    def _get(self, kind, settings: dict):
+        key = (kind, *sorted(settings.items()))
+        if key not in self._models:
+            self._models[key] = kind(**settings)
+        return self._models[key]
+
+    def html(self, value: str = "") -> w.HTML:
+        return w.HTML(value, layout=self.layout(), style=self.style(HTMLStyle))
+
+
 def _status_html(body: str, tone: str = "") -> str:
     colours = {"right": "#1b6e20", "wrong": "#9c2a00", "info": "#444"}
     style = f"color:{colours[tone]};" if tone in colours else ""
@@ -41,7 +71,9 @@ def _status_html(body: str, tone: str = "") -> str:
 class QuestionPanel(w.VBox):
     """One question: prompt, an input for its kind, a Check button and feedback."""
 
-    def __init__(self, question: model.Question, lesson: str, number: int, on_scored=None):
+    def __init__(self, question: model.Question, lesson: str, number: int, on_scored=None,
+                 shared: Shared | None = None):
+        self.shared = shared = shared or Shared()
         self.question = question
         self.lesson = lesson
         self.tries = 0
@@ -50,48 +82,52 @@ class QuestionPanel(w.VBox):
         self.revealed = False
         self._on_scored = on_scored
         seed = f"{lesson}:{question.id}"
-        self.prompt = w.HTML(f"<b>Question {number}.</b> {markdown_html(question.prompt)}")
+        self.prompt = shared.html(f"<b>Question {number}.</b> {markdown_html(question.prompt)}")
         self.input = self._build_input(seed)
         self.check_button = w.Button(description="Check", button_style="primary",
-                                     tooltip="Check your answer",
-                                     layout=w.Layout(width="auto", align_self="flex-start"))
+                                     tooltip="Check your answer", style=shared.style(w.ButtonStyle),
+                                     layout=shared.layout(width="auto", align_self="flex-start"))
         self.check_button.on_click(lambda _button: self.check())
-        self.feedback = w.HTML(_status_html(""))
+        self.feedback = shared.html(_status_html(""))
         super().__init__([self.prompt, self.input, self.check_button, self.feedback],
-                         layout=w.Layout(border="1px solid #ccc", padding="6px", margin="6px 0"))
+                         layout=shared.layout(border="1px solid #ccc", padding="6px", margin="6px 0"))
         self.add_class("course-quiz-question")
 
     # -- inputs, one per kind -------------------------------------------------------------
     def _build_input(self, seed: str) -> w.Widget:
-        q = self.question
+        q, shared = self.question, self.shared
+        auto = shared.layout(width="auto")
         if isinstance(q, model.MultipleChoice):
-            self.boxes = [(o.id, w.Checkbox(value=False, description=plain(o.text), indent=False,
-                                            layout=w.Layout(width="auto")))
+            self.boxes = [(o.id, w.Checkbox(value=False, description=plain(o.text), indent=False, layout=auto,
+                                            style=shared.style(CheckboxStyle)))
                           for o in shuffled(q.options, seed)]
-            return w.VBox([box for _, box in self.boxes])
+            return w.VBox([box for _, box in self.boxes], layout=shared.layout())
         if isinstance(q, model.SingleChoice):
             return w.RadioButtons(options=[(plain(o.text), o.id) for o in shuffled(q.options, seed)], value=None,
-                                  layout=w.Layout(width="auto"))
+                                  layout=auto, style=shared.style(DescriptionStyle))
         if isinstance(q, model.Numeric):
-            self.number = w.Text(placeholder="type a number", layout=w.Layout(width="12em"))
-            return w.HBox([self.number, w.Label(q.unit)])
+            self.number = w.Text(placeholder="type a number", layout=shared.layout(width="12em"),
+                                 style=shared.style(TextStyle))
+            unit = w.Label(q.unit, layout=shared.layout(), style=shared.style(LabelStyle))
+            return w.HBox([self.number, unit], layout=shared.layout())
         if isinstance(q, model.Ordering):
             items = shuffled(q.items, seed)
             choices = [(CHOOSE, None)] + [(plain(item.text), item.id) for item in items]
-            self.slots = [w.Dropdown(options=choices, value=None, description=f"{pos}.",
-                                     layout=w.Layout(width="auto"), style={"description_width": "2em"})
+            self.slots = [w.Dropdown(options=choices, value=None, description=f"{pos}.", layout=auto,
+                                     style=shared.style(DescriptionStyle, description_width="2em"))
                           for pos in range(1, len(items) + 1)]
-            hint = w.HTML("<i>Pick an item for each position, first (earliest) at the top.</i>")
-            return w.VBox([hint, *self.slots])
+            hint = shared.html("<i>Pick an item for each position, first (earliest) at the top.</i>")
+            return w.VBox([hint, *self.slots], layout=shared.layout())
         assert isinstance(q, model.Matching)
         choices = [(CHOOSE, None)] + [(plain(c), c) for c in shuffled(q.choices, seed)]
         self.matches = []
         rows = []
         for pair in shuffled(q.pairs, seed + ":left"):
-            dropdown = w.Dropdown(options=choices, value=None, layout=w.Layout(width="auto"))
+            dropdown = w.Dropdown(options=choices, value=None, layout=auto, style=shared.style(DescriptionStyle))
             self.matches.append((pair.left, dropdown))
-            rows.append(w.HBox([w.HTML(f"<b>{escape(pair.left)}</b>&nbsp;→&nbsp;"), dropdown]))
-        return w.VBox(rows)
+            rows.append(w.HBox([shared.html(f"<b>{escape(pair.left)}</b>&nbsp;→&nbsp;"), dropdown],
+                               layout=shared.layout()))
+        return w.VBox(rows, layout=shared.layout())
 
     def response(self):
         """The current input as a response for `grade` (None where nothing is chosen yet)."""
@@ -172,12 +208,13 @@ class Quiz(w.VBox):
     def __init__(self, bank, ids=None):
         self.bank = bank
         self.questions = bank.select(ids)
-        self.panels = [QuestionPanel(q, bank.lesson, n, on_scored=self._update_score)
+        shared = Shared()
+        self.panels = [QuestionPanel(q, bank.lesson, n, on_scored=self._update_score, shared=shared)
                        for n, q in enumerate(self.questions, start=1)]
-        self.score = w.HTML()
+        self.score = shared.html()
         self._update_score()
-        title = w.HTML(f"{STYLE}<h4>Quiz: {escape(bank.title)}</h4>")
-        super().__init__([title, *self.panels, self.score])
+        title = shared.html(f"{STYLE}<h4>Quiz: {escape(bank.title)}</h4>")
+        super().__init__([title, *self.panels, self.score], layout=shared.layout())
         self.add_class("course-quiz")
 
     def _update_score(self) -> None:
