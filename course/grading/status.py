@@ -1,0 +1,124 @@
+"""What happened to each submission: its status, the reason, and a fingerprint for reruns.
+
+Every submission of an assignment gets one record, kept in
+`autograded/.course-grading/<assignment>.json` (inside nbgrader's generated autograded/ folder,
+which nbgrader's own globs skip because the name starts with a dot):
+
+    {"student": "alice", "status": "tampered", "reason": "...", "fingerprint": "...",
+     "graded_at": "2026-...", "seconds": 3.1, "findings": [...], "events": [...]}
+
+Statuses, from the worst down (a submission shows the worst that applies):
+    not a notebook, missing, error, kernel died, timed out, tampered, graded.
+`fingerprint` hashes the submitted files, the source notebooks and the time and memory limits,
+so a rerun regrades only what changed and leaves everything else as it was.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+STATUSES = ("not a notebook", "missing", "error", "kernel died", "timed out", "tampered", "graded")
+FOLDER = ".course-grading"
+
+
+def worst(statuses) -> str:
+    statuses = list(statuses) or ["graded"]
+    return min(statuses, key=STATUSES.index)
+
+
+def path(autograded_dir: str | os.PathLike, assignment: str) -> Path:
+    return Path(autograded_dir) / FOLDER / f"{assignment}.json"
+
+
+def read(autograded_dir, assignment: str) -> dict[str, dict]:
+    file = path(autograded_dir, assignment)
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        raise RuntimeError(f"{file}: cannot read the grading records ({err}); move it aside and rerun "
+                           "with --force to rebuild them") from err
+
+
+def write(autograded_dir, assignment: str, records: dict[str, dict]) -> Path:
+    """Write all records at once (atomically: a crash never leaves half a file)."""
+    file = path(autograded_dir, assignment)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(records, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, file)
+    return file
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def fingerprint(submission_dir: str | os.PathLike, source_dir: str | os.PathLike, settings: dict) -> str:
+    """A hash of every submitted file, every source file and the grading settings."""
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for label, folder in (("submitted", submission_dir), ("source", source_dir)):
+        folder = Path(folder)
+        if not folder.is_dir():
+            continue
+        for file in sorted(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts):
+            digest.update(f"{label}:{file.relative_to(folder).as_posix()}\0".encode())
+            digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _cells(items) -> str:
+    names = sorted({item.get("cell", "?") for item in items})
+    return ", ".join(names)
+
+
+def judge(events: list[dict], findings: list[dict], limits: dict) -> tuple[str, str]:
+    """The status and the reason of a graded submission, from what the run recorded."""
+    reasons, statuses = [], []
+    died = [e for e in events if e["kind"] == "kernel died"]
+    stuck = [e for e in events if e["kind"] == "kernel unresponsive"]
+    whole = [e for e in events if e["kind"] == "notebook timeout"]
+    cell = [e for e in events if e["kind"] == "cell timeout"]
+    if died:
+        statuses.append("kernel died")
+        log = died[0].get("log") or ""
+        hint = " (memory limit reached?)" if "MemoryError" in log or "Killed" in log else ""
+        reasons.append(f"the kernel died in cell {died[0]['cell']}{hint}; later cells were not run and score 0")
+    if stuck:
+        statuses.append("timed out")
+        reasons.append(f"the kernel stopped answering in cell {stuck[0]['cell']}; later cells score 0")
+    if whole:
+        statuses.append("timed out")
+        reasons.append(f"the notebook used up its {limits.get('notebook_timeout')} s in cell "
+                       f"{whole[0]['cell']}; cells after it were not run and score 0")
+    if cell:
+        statuses.append("timed out")
+        reasons.append(f"cell {_cells(cell)} ran longer than {limits.get('cell_timeout')} s and was "
+                       "stopped; the other cells were graded")
+    serious = [f for f in findings if f.get("graded") or (f.get("locked") and f.get("cell_type") == "code")
+               or (f["kind"] == "edited" and f.get("cell_type") == "code")]
+    restored = [f for f in serious if f["kind"] == "cell restored"]
+    stripped = [f for f in serious if f["kind"] == "metadata restored"]
+    edited = [f for f in serious if f["kind"] == "edited"]
+    other = [f for f in serious if f["kind"] not in ("cell restored", "metadata restored", "edited")]
+    if restored:
+        reasons.append(f"deleted cell(s) {_cells(restored)} put back from the source and graded")
+    if stripped:
+        reasons.append(f"nbgrader metadata missing from {_cells(stripped)}; restored from the source and graded")
+    if edited:
+        reasons.append(f"locked cell(s) {_cells(edited)} edited by the student; the original was used")
+    if other:
+        reasons.append("changed cell settings (" + "; ".join(f"{f['kind']} in {f['cell']}" for f in other)
+                       + "); the source settings were used")
+    if restored or stripped or edited or other:
+        statuses.append("tampered")
+    minor = [f for f in findings if f not in serious]
+    if minor:
+        kinds = sorted({f["kind"] for f in minor})
+        reasons.append(f"note: {', '.join(kinds)} also for {len({f['cell'] for f in minor})} text or answer "
+                       f"cell(s) ({_cells(minor)})")
+    return worst(statuses), "; ".join(reasons)
