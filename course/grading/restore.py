@@ -90,11 +90,7 @@ class RestoreCells(NbGraderPreprocessor):
                 match = self._match_by_text(cell, wanted, db_cells, present)
             if match is None:
                 continue
-            gid = match["grade_id"]
-            cell.metadata["nbgrader"] = self._metadata(gid, db_cells[gid], points, solutions)
-            present.add(gid)
-            finding(resources, "metadata restored", gid, self.log, cell_type=cell.cell_type,
-                    locked=db_cells[gid]["locked"], graded=gid in points)
+            self._give_back(cell, match["grade_id"], db_cells, points, solutions, present, resources)
 
         # 1b. answer cells pasted into a new notebook (new cell ids): the one cell of the right
         #     type between the two source cells around it
@@ -104,10 +100,7 @@ class RestoreCells(NbGraderPreprocessor):
                 continue
             cell = self._only_cell_between(nb, order[:pos], order[pos + 1:], db_cells[gid]["cell_type"])
             if cell is not None:
-                cell.metadata["nbgrader"] = self._metadata(gid, db_cells[gid], points, solutions)
-                present.add(gid)
-                finding(resources, "metadata restored", gid, self.log, cell_type=cell.cell_type,
-                        locked=db_cells[gid]["locked"], graded=gid in points)
+                self._give_back(cell, gid, db_cells, points, solutions, present, resources)
 
         # 2. cells that are gone altogether: insert them after the cell that precedes them
         for pos, item in enumerate(order):
@@ -155,6 +148,13 @@ class RestoreCells(NbGraderPreprocessor):
             if text in (_normalise(info["source"]), _normalise(released_text(info["source"], self))):
                 return item
         return None
+
+    def _give_back(self, cell, gid, db_cells, points, solutions, present, resources) -> None:
+        """Put a found cell's nbgrader metadata back and report it."""
+        cell.metadata["nbgrader"] = self._metadata(gid, db_cells[gid], points, solutions)
+        present.add(gid)
+        finding(resources, "metadata restored", gid, self.log, cell_type=cell.cell_type,
+                locked=db_cells[gid]["locked"], graded=gid in points)
 
     @staticmethod
     def _metadata(gid, info, points, solutions) -> dict:
