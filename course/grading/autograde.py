@@ -100,13 +100,20 @@ def _config(root: str):
 
 
 # -- one submission (runs in a worker) -------------------------------------------------------------
-def _manual_state(config, assignment: str, student: str) -> dict:
+def _submission(gb, assignment: str, student: str):
+    """The gradebook's record of one submission, or None when there is none yet."""
     from nbgrader.api import MissingEntry
 
+    try:
+        return gb.find_submission(assignment, student)
+    except MissingEntry:
+        return None
+
+
+def _manual_state(config, assignment: str, student: str) -> dict:
     with course_config.gradebook(config) as gb:
-        try:
-            submission = gb.find_submission(assignment, student)
-        except MissingEntry:
+        submission = _submission(gb, assignment, student)
+        if submission is None:
             return {}
         return {f"{nb.name}/{g.name}": {"manual_score": g.manual_score, "needs_manual_grade": g.needs_manual_grade}
                 for nb in submission.notebooks for g in nb.grades}
@@ -130,12 +137,9 @@ def _keep_cleared_flags(config, assignment: str, student: str, before: dict) -> 
 
 def scores(config, assignment: str, student: str) -> dict:
     """The gradebook's totals for one submission (empty when there is none)."""
-    from nbgrader.api import MissingEntry
-
     with course_config.gradebook(config) as gb:
-        try:
-            submission = gb.find_submission(assignment, student)
-        except MissingEntry:
+        submission = _submission(gb, assignment, student)
+        if submission is None:
             return {}
         grades = [g for nb in submission.notebooks for g in nb.grades]
         return {"score": submission.score, "max_score": submission.max_score,

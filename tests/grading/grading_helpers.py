@@ -49,3 +49,10 @@ def submit(root: Path, student: str, kind: str) -> None:
     if folder.exists():
         shutil.rmtree(folder)
     samples.write(kind, source, release, folder, ASSIGNMENT)
+
+
+def submit_notebook(root: Path, student: str, nb) -> None:
+    """Hand in a notebook built by the test itself (not one of the sample kinds)."""
+    folder = root / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")

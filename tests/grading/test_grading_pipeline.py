@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from grading_helpers import ASSIGNMENT, CELL_TIMEOUT, EXTRA, notebooks, run_cli, submit
+from grading_helpers import ASSIGNMENT, CELL_TIMEOUT, EXTRA, notebooks, run_cli, submit, submit_notebook
 
 from course.grading import config as course_config
 from course.grading import feedback as fb
@@ -196,9 +196,7 @@ def test_cells_pasted_into_a_new_notebook_are_recognised(course, graded):
     nb = samples.make("stripped_metadata", source, release)
     for number, cell in enumerate(nb.cells):
         cell["id"] = f"pasted-{number}"
-    folder = course / "submitted" / "pasted" / ASSIGNMENT
-    folder.mkdir(parents=True)
-    nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+    submit_notebook(course, "pasted", nb)
     code, out = run_cli("--root", course, "autograde", ASSIGNMENT, "--student", "pasted")
     assert code == 0, out
     record = status.read(course / "autograded", ASSIGNMENT)["pasted"]
@@ -228,9 +226,7 @@ def test_a_memory_hog_gets_memory_error_not_the_machine(course, graded):
     nb = samples.make("correct", source, release)
     answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "answer_q1")
     answer.source = "_hog = bytearray(4 * 2**30)  # 4 GB, over the 2 GB limit\n" + answer.source
-    folder = course / "submitted" / "memory_hog" / ASSIGNMENT
-    folder.mkdir(parents=True)
-    nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+    submit_notebook(course, "memory_hog", nb)
     code, out = run_cli("--root", course, "autograde", ASSIGNMENT, "--student", "memory_hog")
     assert code == 0, out
     record = status.read(course / "autograded", ASSIGNMENT)["memory_hog"]
