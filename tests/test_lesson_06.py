@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from course import load
-from course import negotiation as neg
+from course.lessons import negotiation as neg
 from course.seeds import claims, endnotes
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "06_capstone.ipynb"

@@ -2,7 +2,7 @@
 
 - the region map of lesson 00 and the timeline chart of lesson 01 render to PNG with a title,
   labelled axes, a legend and a source line;
-- `course.timelines` selects, labels and refuses bad input as documented;
+- `course.lessons.timelines` selects, labels and refuses bad input as documented;
 - the notebooks link to the next lesson, date their bold dates to verified rows and teach the
   corrections. (Hygiene, citations, quiz coverage and the run with the reference solutions are
   checked for every lesson in tests/test_notebooks.py.)
@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from course import load  # noqa: E402
-from course.timelines import CATEGORY_LABELS, select, timeline_chart  # noqa: E402
+from course.lessons.timelines import CATEGORY_LABELS, select, timeline_chart  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = {lesson: ROOT / "notebooks" / f"{lesson}.ipynb" for lesson in ("00_start_here", "01_war_to_talks")}
@@ -54,7 +54,7 @@ def _saved(fig, path: Path) -> Path:
 # -- the figures -----------------------------------------------------------------------------
 
 def test_region_map_of_lesson_00_renders_with_both_names(tmp_path):
-    from course.maps import region_map
+    from course.lessons.maps import region_map
 
     fig = region_map(MAP_PLACES, title="The South Caucasus: the countries and places of this course")
     _saved(fig, tmp_path / "region_map.png")
@@ -72,7 +72,7 @@ def test_region_map_of_lesson_00_renders_with_both_names(tmp_path):
 
 def test_region_map_labels_do_not_overlap(tmp_path):
     """The lesson picks its places so that no two labels collide at the default size."""
-    from course.maps import region_map
+    from course.lessons.maps import region_map
 
     fig = region_map(MAP_PLACES, title="overlap check")
     fig.canvas.draw()

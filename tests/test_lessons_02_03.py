@@ -21,8 +21,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from course import load  # noqa: E402
-from course.borders import TOTALS, border_totals, section_km, totals_chart, village_map  # noqa: E402
-from course.documents import RELATION_STYLE, chain_figure, load_documents  # noqa: E402
+from course.lessons.borders import TOTALS, border_totals, section_km, totals_chart, village_map  # noqa: E402
+from course.lessons.documents import RELATION_STYLE, chain_figure, load_documents  # noqa: E402
 from course.seeds import claims  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,8 +23,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from course import load  # noqa: E402
 from course.checks import CORRECT, NOT_ATTEMPTED  # noqa: E402
 from course.checks.engine import load_exercises  # noqa: E402
-from course.geo import EARTH_RADIUS_KM, MEGHRI_PLACES, distances_from, haversine_km, meghri_map  # noqa: E402
-from course.indicators import EVENTS, MEASURES, panel, ratio_chart, ratios, spending_chart  # noqa: E402
+from course.lessons.geo import EARTH_RADIUS_KM, MEGHRI_PLACES, distances_from, haversine_km, meghri_map  # noqa: E402
+from course.lessons.indicators import EVENTS, MEASURES, panel, ratio_chart, ratios, spending_chart  # noqa: E402
 from course.quizzes.bank import load_bank  # noqa: E402
 from course.seeds import claims  # noqa: E402
 

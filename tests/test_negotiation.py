@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course import negotiation as neg
+from course.lessons import negotiation as neg
 from course.seeds import claims
 
 ALL_DEFER = neg.Package("defer", "defer", "defer")

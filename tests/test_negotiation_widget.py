@@ -5,8 +5,8 @@ import copy
 
 import yaml
 
-from course import negotiation as neg
-from course.negotiation_widget import NegotiationPanel, negotiation_panel, text_to_html
+from course.lessons import negotiation as neg
+from course.lessons.negotiation_widget import NegotiationPanel, negotiation_panel, text_to_html
 
 
 def shown(panel) -> str:

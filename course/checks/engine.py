@@ -18,7 +18,10 @@ from . import compare
 TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
 REQUIRED = {"variable": str, "kind": str, "solution": str, "hints": list, "mistakes": list}
 OPTIONAL = {"tolerance": (int, float), "ordered": bool, "ignore_index": bool, "calls": list,
-            "title": str}
+            "title": str,
+            # learner path (notebooks/AUTHORING.md): the question about the talks the exercise
+            # answers, what the right result means, the objective(s) it assesses, the card idioms
+            "question": str, "meaning": str, "objective": (str, list), "idioms": list}
 KINDS = set(compare.COMPARERS) | {"function"}
 
 CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"

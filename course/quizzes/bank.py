@@ -19,7 +19,11 @@ DEFAULT_TRIES = 3
 SEED_SOURCES = {"seeds:endnotes", "seeds:article"}  # the article's endnotes table, its record
 
 COMMON = {"id": str, "kind": str, "prompt": str, "explanation": str, "source": (str, list)}
-OPTIONAL = {"tries": int}
+# Learner-path fields (notebooks/AUTHORING.md): the level of thinking a question asks for, the
+# lesson objective(s) it assesses, whether it is a transfer item on new material, and for a
+# numeric question on a data set, code that recomputes the answer and its neighbours.
+LEVELS = ("remember", "understand", "apply", "analyse")
+OPTIONAL = {"tries": int, "level": str, "objective": (str, list), "transfer": bool, "data_value": dict}
 FIELDS = {  # kind -> required fields beyond COMMON, and optional ones
     "single": ({"options": list}, {}),
     "multiple": ({"options": list}, {}),

@@ -23,7 +23,7 @@ Everything else (the labels, the wording of each treatment, the default numbers 
 sources) is content in the YAML file. `load_defaults()` reads and validates it and raises
 `NegotiationError` naming the file and the field when something is wrong.
 
-    >>> from course import negotiation as neg
+    >>> from course.lessons import negotiation as neg
     >>> model = neg.load_defaults()
     >>> neg.zone(model)
     [Package(constitution='defer', border='defer', route='defer')]
@@ -48,7 +48,7 @@ RED_LINES = {  # the rule behind each red-line setting, in words
 }
 RANK_WORDS = ("its preferred treatment", "its middle choice", "its least-preferred treatment")
 
-DEFAULTS_FILE = Path(__file__).resolve().parent / "lesson_data" / "06_negotiation_defaults.yaml"
+DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "lesson_data" / "06_negotiation_defaults.yaml"
 
 
 class NegotiationError(ValueError):
@@ -389,7 +389,7 @@ def _check_mapping(value, where: str, keys=None) -> dict:
 
 
 def _check_sources(value, where: str) -> tuple[str, ...]:
-    from . import data, seeds
+    from .. import data, seeds
 
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items:

@@ -38,7 +38,7 @@ def _ascii_fold(name: str) -> str:
 
 def draw_countries(ax, extent=SOUTH_CAUCASUS, label: bool = True):
     """Fill the five countries' outlines on `ax` and set the view to `extent`."""
-    from .data import load
+    from ..data import load
 
     outlines = load("outlines")
     # Holes need no drawing: each is filled by the other country's exclave polygon, which is
@@ -64,7 +64,7 @@ def draw_countries(ax, extent=SOUTH_CAUCASUS, label: bool = True):
 
 def draw_places(ax, place_ids=None, fontsize: int = 8):
     """Mark gazetteer places (all, or the ids given) with both names where they differ."""
-    from .data import load
+    from ..data import load
 
     places = load("gazetteer")
     if place_ids is not None:

@@ -29,7 +29,7 @@ def haversine_km(lat1, lon1, lat2, lon2):
 
 def distances_from(place_id: str):
     """Distance in km from one gazetteer place to every place, nearest first (a Series by place_id)."""
-    from .data import load
+    from ..data import load
 
     places = load("gazetteer").set_index("place_id")
     if place_id not in places.index:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DOCUMENTS_FILE = Path(__file__).resolve().parent / "lesson_data" / "02_documents.csv"
+DOCUMENTS_FILE = Path(__file__).resolve().parent.parent / "lesson_data" / "02_documents.csv"
 RELATION_STYLE = {  # relation -> arrow colour; the legend explains each
     "cites": "#9c2a00",
     "amends": "#1f5f8b",

@@ -29,7 +29,7 @@ def panel(countries=("ARM", "AZE"), how: str = "outer"):
     `how="outer"` keeps 2024, where the World Bank GDP file has no value yet; `"inner"` keeps
     only the years every file covers.
     """
-    from .data import load
+    from ..data import load
 
     milex = load("milex")
     keep = ["iso3", "year", "milex_current_usd_m", "milex_constant_2023_usd_m", "milex_share_of_gdp_pct"]

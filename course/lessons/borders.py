@@ -28,7 +28,7 @@ VILLAGE_NOTE = ("Villages: course data villages_2024 (no coordinates in the cour
 
 
 def _facts():
-    from .data import load
+    from ..data import load
 
     return load("border_facts").set_index("fact")["value"]
 
@@ -73,7 +73,7 @@ def village_map(title: str = "The 2024 Tavush–Gazakh section: four village sit
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from .data import load
+    from ..data import load
     from .maps import COUNTRY_STYLE, SOURCE_NOTE, both_names, draw_countries, draw_places
 
     fig, (ax, side) = plt.subplots(1, 2, figsize=(12, 6.2), gridspec_kw={"width_ratios": [1.35, 1]})
