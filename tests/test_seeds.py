@@ -1,5 +1,5 @@
 """The seeds digest: claim ids are unique and well-formed, notes point at real endnotes, the
-corrections from FACTS.md are attached, and a malformed claim is refused with a clear message."""
+fact-check corrections are attached, and a malformed claim is refused with a clear message."""
 from __future__ import annotations
 
 import pytest
@@ -52,7 +52,23 @@ def test_missing_field_is_named():
 def test_corrections_from_facts_md_are_attached():
     assert "names no" in seeds.claim("border.article-1976").correction
     assert "COP29" in seeds.claim("aliyev.cop29").correction
-    assert seeds.claim("constitution.yerevan-protests").correction
+    assert "Confirmed" in seeds.claim("constitution.yerevan-protests").correction  # issue 16, correction 13
+    assert "National Council" in seeds.claim("constitution.preamble-chain").correction
+
+
+def test_second_review_fixes_in_the_claims():
+    claims = seeds.claims()
+    # defect 1: the acceptance of the new balance comes BEFORE the September 2023 operation
+    after = claims["history.bilateral-after-2023"].claim
+    assert after.index("before") < after.index("came after") and "bilateral" in after
+    # defect 20: an interview (note 9) and a judgement are not facts
+    assert claims["turkey.july-2022-agreements"].kind != "fact"
+    assert claims["history.talks-since-2020"].kind != "fact"
+    # defect 12: the article says "notable", not "strong"
+    assert "notable" in claims["border.village-progress"].claim
+    # defect 4: note 7 speaks of Israel only; the Türkiye alliance is the author's own statement
+    israel = claims["framework.israel-turkey"].claim
+    assert "author's own" in israel and "Israel only" in israel
 
 
 def test_cite_gives_id_and_note():
@@ -65,7 +81,11 @@ def test_cite_gives_id_and_note():
 def test_endnotes_table_has_the_ten_interviews():
     notes = seeds.endnotes()
     assert list(notes["note"]) == list(range(1, 11))
-    assert notes["side"].value_counts().to_dict() == {"Azerbaijan": 6, "Armenia": 4}
+    # note 5 names a Baku think tank but no nationality: six were interviewed in Baku, five are
+    # called Azerbaijani, four Armenian (issue 16, defect 13)
+    assert notes["side"].value_counts().to_dict() == {"Azerbaijan": 5, "Armenia": 4, "not stated": 1}
+    assert (notes["city"] == "Baku").sum() == 6
+    assert notes.set_index("note").loc[5, "side"] == "not stated"
     assert set(notes["city"]) == {"Baku", "Yerevan"}
     assert (notes["month"] == "2024-06").all()
     cited_notes = {c.note for c in seeds.claims().values() if c.note}

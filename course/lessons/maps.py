@@ -1,7 +1,16 @@
 """Small maps of the region, drawn with matplotlib from the course's own data.
 
 Outlines: Natural Earth 1:50m (de jure lines of 2018, generalised at rivers; overview only).
-Places: the gazetteer, labelled with both names where Armenian and Azerbaijani usage differ.
+Places: the gazetteer, labelled by `both_names`.
+
+The course's naming convention, the same in maps and text:
+- a place in Armenia or Azerbaijan is named first as the country where it lies names it, then
+  by the other side's name where the two differ: "Khankendi / Stepanakert", "Lachin / Berdzor",
+  "Shusha / Shushi" (in Azerbaijan); "Kapan / Qafan", "Yerevan / İrəvan" (in Armenia);
+- a mere difference of spelling is not a second name: "Meghri", not "Meghri / Meğri";
+- an undisputed place outside the two countries (Georgia, Türkiye, Iran) gets its usual English
+  name only: "Tbilisi", "Kars", "Tehran".
+Regions follow the same rule: Syunik (Armenia), which Azerbaijan calls "Zangezur".
 """
 from __future__ import annotations
 
@@ -18,22 +27,42 @@ SOURCE_NOTE = ("Outlines: Natural Earth 1:50m v4.1.0 (public domain; de jure 201
 
 
 def both_names(row) -> str:
-    """'Stepanakert / Khankendi'-style label: the Armenian and Azerbaijani usage where they differ."""
+    """The course's label for a gazetteer place (see the convention in the module docstring).
+
+    `row` is a gazetteer row (a pandas Series or a dict). The name of the country where the
+    place lies comes first, in its English spelling (the first part of `name_en`); the other
+    side's name follows where it is a different name, not only a different spelling.
+    """
     import pandas as pd
 
-    arm = "" if pd.isna(row.get("name_armenian_usage")) else str(row["name_armenian_usage"])
-    aze = "" if pd.isna(row.get("name_azerbaijani_usage")) else str(row["name_azerbaijani_usage"])
-    if "/" in str(row["name_en"]):
-        return str(row["name_en"])
-    if arm and aze and arm != aze and _ascii_fold(arm) != _ascii_fold(aze):
-        return f"{arm} / {aze}"
-    return str(row["name_en"]).split(" (")[0]
+    def text(key):
+        value = row.get(key)
+        return "" if value is None or pd.isna(value) else str(value).strip()
+
+    local = text("name_en").split(" / ")[0].split(" (")[0]
+    country = text("country_iso2")
+    if country == "AM":
+        local, other = text("name_armenian_usage") or local, text("name_azerbaijani_usage")
+    elif country == "AZ":
+        other = text("name_armenian_usage")
+    else:  # Georgia, Türkiye, Iran: the usual English name only
+        return local
+    if other and _spelling_fold(other) != _spelling_fold(local):
+        return f"{local} / {other}"
+    return local
 
 
-def _ascii_fold(name: str) -> str:
+_SPELLINGS = {"ə": "e", "x": "kh", "ç": "ch", "ş": "sh", "ğ": "gh", "c": "j", "ı": "i", "i̇": "i"}
+
+
+def _spelling_fold(name: str) -> str:
+    """Fold Azerbaijani and English spellings of one name together: 'Meğri' and 'Meghri' match."""
     import unicodedata
 
-    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    name = name.casefold()
+    for letter, sound in _SPELLINGS.items():
+        name = name.replace(letter, sound)
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
 
 
 def draw_countries(ax, extent=SOUTH_CAUCASUS, label: bool = True):
@@ -63,7 +92,7 @@ def draw_countries(ax, extent=SOUTH_CAUCASUS, label: bool = True):
 
 
 def draw_places(ax, place_ids=None, fontsize: int = 8):
-    """Mark gazetteer places (all, or the ids given) with both names where they differ."""
+    """Mark gazetteer places (all, or the ids given), each labelled by `both_names`."""
     from ..data import load
 
     places = load("gazetteer")
