@@ -15,6 +15,7 @@ from pathlib import Path
 import matplotlib
 import pandas as pd
 import pytest
+import yaml
 
 matplotlib.use("Agg")
 
@@ -110,6 +111,21 @@ def test_chain_figure_renders_with_title_legend_and_source(tmp_path):
     assert len(arrows) == load_documents()["refers_to"].notna().sum()
 
 
+def test_lesson_02_confirms_the_yerevan_protests_and_states_the_chain_as_the_articles():
+    """Issue 16 (correction 13, defect 12) and issue 13: the protests of September 2023 are
+    confirmed by RFE/RL, and taught as an example of confirming a claim; the article states the
+    chain of documents in its own voice, not as "Baku's reading"."""
+    text = " ".join(" ".join(_source(c).split()) for c in _notebook("02_constitution")["cells"]).lower()
+    bank = (ROOT / "course" / "banks" / "02_constitution.yaml").read_text(encoding="utf-8").lower()
+    assert "rfe/rl" in text and "19 september 2023" in text and "26 protesters and 16 police" in text
+    assert "rfe/rl" in bank
+    for wording in (text, bank):
+        assert not re.search(r"(protests? (are|were|is|stay) (not confirmed|unconfirmed)|could not confirm it)", wording)
+        assert "strong opposition" not in wording
+    assert "baku's reading of this chain" not in text and "in its own voice" in text
+    assert "september 2023 military operation" in text
+
+
 # --- the border figures of lesson 03 -----------------------------------------------------------
 
 def test_border_totals_keep_the_three_disagreeing_figures():
@@ -148,7 +164,7 @@ def test_village_map_plots_no_invented_coordinates():
 
 
 def test_villages_are_not_in_the_gazetteer():
-    """The premise of lesson 03's exercise 1 and of the map: if this fails, revise both."""
+    """The premise of lesson 03's map (it plots no village point): if this fails, revise the map."""
     assert not load("gazetteer")["name_en"].isin(VILLAGE_NAMES).any()
 
 
@@ -160,6 +176,8 @@ def test_totals_chart_renders_with_labels_and_shares(tmp_path):
     texts = " ".join(_texts(fig))
     assert "1.28%" in texts and "1.61%" in texts and "1.26%" in texts
     assert "border_facts" in texts
+    # issue 16, correction 17: 12.7 km is the Azerbaijani Deputy PM's office figure, not the protocol's
+    assert "Deputy Prime Minister" in texts and "protocol-description" not in texts
 
 
 # --- the notebooks ----------------------------------------------------------------------------
@@ -179,3 +197,18 @@ def test_lessons_avoid_what_the_fact_file_forbids():
     assert "1976 edition" in text03 and "names **no year**" in text03
     assert not re.search(r"referendum (is|was) (set|scheduled) for", text02)
     assert "no source seen\n  gives a referendum date" in text02 or "no source seen gives a referendum date" in text02
+
+
+def test_lesson_03_carries_the_fact_check_corrections():
+    """Issue 16 for lesson 03: 1976 is a map edition (1), the villages are neighbours (7), the older
+    total is 566 + 221 = 787 km (9), 12.7 km is attributed and the Armenian ~12.6 km given (17), the
+    Armenian MFA's spellings (24), and the protests began on the night of 19-20 April (18)."""
+    text = " ".join(" ".join(_source(c).split()) for c in _notebook("03_border")["cells"])
+    for needed in ("1976 edition", "names **no year**", "next to it", "787 km", "12.6 km",
+                   "Deputy Prime Minister", "Baghanis Ayrum", "Asagi (Ashaghi) Askipara", "Khairemli",
+                   "Qizilhachili", "night of 19–20 April"):
+        assert needed in text, needed
+    assert "strong opposition" not in text.lower()
+    bank = yaml.safe_load((ROOT / "course" / "banks" / "03_border.yaml").read_text(encoding="utf-8"))
+    share = next(q for q in bank["questions"] if q["id"] == "border-share")
+    assert abs(share["answer"] - 12.7 / 787 * 100) <= share["tolerance"] < abs(12.7 / 566 * 100 - share["answer"])

@@ -62,7 +62,8 @@ def totals_chart(title: str = "One border, three totals: the 2024 section's shar
     ax.set_ylabel("Source of the figure")
     ax.set_title(title)
     fig.text(0.01, 0.005, "Data: course data border_facts (CIA World Factbook editions; Azerbaijani official "
-             "text; 12.7 km from the 15 May 2024 protocol-description).", fontsize=7, ha="left", va="bottom")
+             "figure; 12.7 km: office of Azerbaijan's Deputy Prime Minister, 24 May 2024).", fontsize=7,
+             ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 

@@ -22,8 +22,9 @@ CATEGORY_LABELS = {  # category in the timeline data -> label on the chart
 }
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf", "#393b79")  # one colour per category, in the order above
-SOURCE = "Source: course timeline (data set `timeline`, compiled 2026-11-29 from the pages in each row)."
+SOURCE = "Source: course timeline (data set `timeline`; each row lists its own sources and their types)."
 LABEL_HEIGHT = 14  # points between a dot and its caption
+EDGE = 0.12  # captions of dots this close to either end of the time axis run inwards
 
 
 def select(events, start=None, end=None, verified_only: bool = True, categories=None):
@@ -77,8 +78,6 @@ def timeline_chart(events, start=None, end=None, labels=None, title="Dated event
         if (~exact).any():
             ax.scatter(part.loc[~exact, "date"], [lane[cat]] * int((~exact).sum()), s=42,
                        facecolor="white", edgecolor=colour, linewidth=1.5, zorder=3)
-    _add_labels(ax, rows, lane, labels or {})
-
     ax.set_yticks(list(lane.values()), [CATEGORY_LABELS.get(c, c) for c in lane])
     ax.set_ylim(-0.7, len(lane) - 0.3)
     ax.set_xlabel("Date")
@@ -92,6 +91,7 @@ def timeline_chart(events, start=None, end=None, labels=None, title="Dated event
     span = rows["date"].max() - rows["date"].min()
     pad = max(span * 0.04, _days(20))
     ax.set_xlim(rows["date"].min() - pad, rows["date"].max() + pad)
+    _add_labels(ax, rows, lane, labels or {})
 
     from matplotlib.lines import Line2D
 
@@ -119,7 +119,14 @@ def _days(n: int):
 
 
 def _add_labels(ax, rows, lane, labels) -> None:
-    """Write each caption above its dot (below when it starts with "_")."""
+    """Write each caption above its dot (below when it starts with "_").
+
+    A caption is centred on its dot, except near the ends of the time axis, where it runs
+    inwards from the dot so that it stays inside the plot.
+    """
+    import matplotlib.dates as mdates
+
+    low, high = ax.get_xlim()
     by_date = rows.set_index(rows["date_text"].astype("string"))
     unknown = [d for d in labels if d not in by_date.index]
     if unknown:
@@ -129,9 +136,11 @@ def _add_labels(ax, rows, lane, labels) -> None:
         row = by_date.loc[[date_text]].iloc[0]
         below = caption.startswith("_")
         dy = -LABEL_HEIGHT if below else LABEL_HEIGHT
+        where = (mdates.date2num(row["date"]) - low) / (high - low)
+        align = "left" if where < EDGE else "right" if where > 1 - EDGE else "center"
         ax.annotate(caption.lstrip("_"), (row["date"], lane[str(row["category"])]), xytext=(0, dy),
                     textcoords="offset points",
-                    ha="center", va="bottom" if dy > 0 else "top", fontsize=8,
+                    ha=align, va="bottom" if dy > 0 else "top", fontsize=8,
                     arrowprops=dict(arrowstyle="-", color="#777", linewidth=0.6),
                     bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85),
                     zorder=4)
