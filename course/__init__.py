@@ -1,6 +1,6 @@
 """The Armenia–Azerbaijan peace-talks course.
 
-In a lesson:  `from course import quiz, exercises, load, cite, progress`.
+In a lesson:  `from course import quiz, exercises, load, cite, progress, python_card, glossary`.
 Everything is imported on first use, so `import course` stays light.
 """
 from __future__ import annotations
@@ -50,4 +50,18 @@ def progress():
     return summary()
 
 
-__all__ = ["cite", "exercises", "load", "progress", "quiz", "source"]
+def python_card():
+    """The Python card: the few pieces of Python the course uses, with an example of each."""
+    from .learner_path import python_card as _card
+
+    return _card()
+
+
+def glossary(term: str | None = None):
+    """The course glossary as a table, or one term: `glossary("delimitation")`."""
+    from .learner_path import glossary as _glossary
+
+    return _glossary(term)
+
+
+__all__ = ["cite", "exercises", "glossary", "load", "progress", "python_card", "quiz", "source"]

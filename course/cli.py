@@ -11,6 +11,7 @@ import sys
 VERBS = {  # verb -> (module, one-line description)
     "doctor": ("course.doctor", "check that this computer can run the course, with fixes"),
     "grade": ("course.grading.cli", "instructors: release, collect, autograde, export (nbgrader)"),
+    "glossary": ("course.learner_path", "authors: regenerate notebooks/glossary.md (--write)"),
 }
 
 

@@ -67,30 +67,58 @@ def record_quiz(lesson: str, question_id: str, score: float, correct: bool) -> N
 
 
 def record_exercise(lesson: str, exercise_id: str, status: str) -> None:
+    """Record a check. "Not attempted" (the placeholder is still there) is not a try: it is not
+    recorded unless the exercise was already tried."""
     state = read()
-    entry = state["exercises"].setdefault(lesson, {}).setdefault(exercise_id, {"checks": 0, "status": status})
+    exercises = state["exercises"].setdefault(lesson, {})
+    if status == "not attempted" and exercise_id not in exercises:
+        if not exercises:
+            del state["exercises"][lesson]
+        return
+    entry = exercises.setdefault(exercise_id, {"checks": 0, "status": status})
     entry["checks"] += 1
     if entry["status"] != "correct":
         entry["status"] = status
     _write(state)
 
 
+def _totals(lesson: str) -> tuple[int | None, int | None]:
+    """How many questions and exercises a lesson has (None when it has no bank or no tasks)."""
+    from .checks.engine import load_exercises
+    from .quizzes.bank import load_bank
+
+    counts = []
+    for loader in (load_bank, load_exercises):
+        try:
+            counts.append(len(list(loader(lesson))))
+        except (KeyError, OSError, ValueError):
+            counts.append(None)
+    return counts[0], counts[1]
+
+
+def _of(done: int, total: int | None) -> str:
+    return f"{done} of {total}" if total is not None else str(done)
+
+
 def summary():
-    """A table of what has been done: one row per lesson."""
+    """A table of what has been done, one row per lesson of the course: exercises whose check said
+    Correct and quiz questions answered correctly, each out of the lesson's total ("3 of 4"), and
+    the quiz score (the best score of each question, added up)."""
     import pandas as pd
 
+    from .quizzes.bank import lesson_names
+
     state = read()
-    lessons = sorted(set(state["quizzes"]) | set(state["exercises"]))
+    lessons = sorted(set(lesson_names()) | set(state["quizzes"]) | set(state["exercises"]))
     rows = []
     for lesson in lessons:
         quizzes = state["quizzes"].get(lesson, {})
         exercises = state["exercises"].get(lesson, {})
+        n_questions, n_exercises = _totals(lesson)
         rows.append({
             "lesson": lesson,
-            "quiz questions answered": len(quizzes),
+            "exercises": _of(sum(e["status"] == "correct" for e in exercises.values()), n_exercises),
+            "questions": _of(sum(bool(q.get("correct")) for q in quizzes.values()), n_questions),
             "quiz score": round(sum(q["best"] for q in quizzes.values()), 2),
-            "exercises correct": sum(e["status"] == "correct" for e in exercises.values()),
-            "exercises tried": len(exercises),
         })
-    return pd.DataFrame(rows, columns=["lesson", "quiz questions answered", "quiz score",
-                                       "exercises correct", "exercises tried"])
+    return pd.DataFrame(rows, columns=["lesson", "exercises", "questions", "quiz score"])

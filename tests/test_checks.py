@@ -109,6 +109,37 @@ def test_hints_in_levels_and_solution(capsys):
     assert 'events_2023 = timeline[timeline["date"].dt.year == 2023]' in capsys.readouterr().out
 
 
+def test_correct_shows_the_meaning_and_the_first_hint_names_the_card_lines(tmp_path, capsys):
+    def learner_path(e):
+        e["q2"].update(meaning="Azerbaijan spent several times what Armenia spent.",
+                       question="How many times Armenia's spending did Azerbaijan spend in 2023?",
+                       objective="O1", idioms=["filter", "one-value", "arithmetic"])
+        e["q2"]["hints"].append("A second hint.")
+    ex = load_tasks_file(write_tasks(tmp_path, learner_path))
+    outcome = ex.q2.evaluate({"ratio_2023": 3561.7 / 1326.2})
+    assert outcome.correct and str(outcome).startswith("q2: Correct. Well done. Azerbaijan spent several")
+    wrong = ex.q2.evaluate({"ratio_2023": 1.0})
+    assert "several times" not in wrong.message, "the meaning is shown only after Correct"
+    ex.q2.hint()
+    first = capsys.readouterr().out
+    assert "Python card → filter: keep the rows that match" in first
+    assert "one-value: take one value out of a table" in first and "arithmetic:" in first
+    ex.q2.hint(2)
+    assert "Python card" not in capsys.readouterr().out, "only the first hint points to the card"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda s: s.__setitem__("idioms", ["loops"]), r"field 'idioms': \['loops'\] not on the Python card"),
+    (lambda s: s.__setitem__("objective", "objective 1"), r"field 'objective': use objective ids"),
+    (lambda s: s.__setitem__("objective", ["O1", "B2"]), r"field 'objective': use objective ids"),
+    (lambda s: s.__setitem__("meaning", "  "), r"field 'meaning': give it as text"),
+    (lambda s: s.__setitem__("question", 3), r"field 'question': give it as text"),
+])
+def test_malformed_learner_path_fields_are_named(tmp_path, change, message):
+    with pytest.raises(TaskError, match=r"exercise q1, " + message):
+        load_tasks_file(write_tasks(tmp_path, lambda e: change(e["q1"])))
+
+
 def test_unknown_exercise_lists_the_known_ones():
     with pytest.raises(AttributeError, match="it has: q1, q2, q3"):
         EX.q9  # noqa: B018

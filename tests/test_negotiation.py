@@ -149,13 +149,24 @@ def test_strictest_red_lines_leave_each_side_only_its_ideal(model):
             "The transit route.") in text
 
 
-def test_weights_decide_once_a_red_line_is_loosened(model):
-    """Armenia without a red line on the constitution: the weight it gives it decides."""
+def test_without_a_red_line_the_score_rule_still_decides(model):
+    """Armenia without a red line on the constitution: the weight it gives it decides the score."""
     package = neg.Package("settle", "defer", "defer")
     loosened = model.adjust("armenia", "constitution", red_line=0)
     assert package not in neg.zone(loosened)  # weight 9: score -9 + 6 < 0
     assert package in neg.zone(loosened.adjust("armenia", "constitution", weight=5))  # -5 + 6 > 0
     assert package not in neg.zone(loosened.adjust("armenia", "constitution", weight=6))  # exactly 0
+
+
+def test_the_score_rule_applies_even_when_no_red_line_moves(model):
+    """Lesson 06a: rule 4's two conditions always both apply. With every red line at its default,
+    Baku's border weight 0 empties the zone, because Baku's score for all-defer falls to zero."""
+    changed = neg.changed(model, "azerbaijan", "border", weight=0)
+    assert changed.settings()["azerbaijan"]["border"] == (0, 1)  # the red line is unchanged
+    assessment = neg.assess(changed, "azerbaijan", ALL_DEFER)
+    assert assessment.crossed == () and assessment.score == 0 and not assessment.accepts
+    assert neg.changed(model, "armenia", "route", red_line=2).settings() == \
+        model.adjust("armenia", "route", red_line=2).settings()
 
 
 def test_a_zero_weight_on_the_only_gain_removes_the_default_deal(model):

@@ -123,6 +123,50 @@ def test_cited_data_sets_exist_and_timeline_dates_are_verified_rows(path):
             assert iso in verified, f"{day} is not the date of a verified timeline row"
 
 
+def sources_line_data(text: str) -> list[tuple[str, str]]:
+    """(data set, what is in its brackets) for each data set a `*Sources for this section:*` line
+    cites after `data:`, e.g. "data: timeline (6 Oct 2022, 30 Aug 2024), gazetteer; the lesson's
+    documents table" (a `;` ends the list of data sets)."""
+    found = []
+    for line in re.findall(r"^\*Sources for this section:\*(.*(?:\n(?!\n).*)*)", text, re.M):
+        if "data:" not in line:
+            continue
+        tail, depth, part, parts = line.split("data:", 1)[1], 0, "", []
+        for char in tail:
+            depth += (char == "(") - (char == ")")
+            if char == ";" and depth == 0:  # the data list ends; other sources may follow
+                break
+            if char == "," and depth == 0:
+                parts.append(part)
+                part = ""
+            else:
+                part += char
+        parts.append(part)
+        for chunk in parts:
+            named = re.match(r"\s*(?:and\s+)?([a-z][a-z0-9_]*)\s*(?:\((.*)\))?", chunk, re.S)
+            if named:
+                found.append((named.group(1), named.group(2) or ""))
+    return found
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids(LESSONS))
+def test_sources_lines_cite_data_sets_that_exist_and_verified_timeline_dates(path):
+    """'*Sources for this section:* … data: timeline (6 Oct 2022)' names a data set and verified rows."""
+    import pandas as pd
+
+    from course import data
+
+    timeline = data.load("timeline")
+    verified = set(timeline.loc[timeline["status"].astype(str).str.startswith("verified"), "date_text"])
+    cells = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"]
+    for name, inside in [found for cell in cells for found in sources_line_data(cell)]:
+        assert name in data.names(), f"{path.name}: a Sources line cites an unknown data set {name!r}"
+        if name == "timeline":
+            for day in re.findall(r"\b\d{1,2} [A-Z][a-z]{2} \d{4}\b", inside):
+                assert pd.Timestamp(day).strftime("%Y-%m-%d") in verified, \
+                    f"{path.name}: {day} is not the date of a verified timeline row"
+
+
 @pytest.mark.parametrize("path", [p for p in LESSONS if (ROOT / "course/tasks" / f"{p.stem}.yaml").exists()],
                          ids=lambda p: p.stem)
 def test_with_the_reference_solutions_every_check_says_correct(path, tmp_path):

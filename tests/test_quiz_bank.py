@@ -65,6 +65,13 @@ def test_the_endnotes_table_is_a_valid_source(tmp_path):
     (0, lambda q: q.__setitem__("id", "Chain Start"), r"field 'id': use lower-case words"),
     (0, lambda q: q.__setitem__("prompt", "   "), r"question chain-start, field 'prompt': is empty"),
     (0, lambda q: q.__setitem__("tries", 0), r"field 'tries': must be at least 1"),
+    (0, lambda q: q.__setitem__("level", "evaluate"), r"question chain-start, field 'level': 'evaluate' is not one of"),
+    (0, lambda q: q.__setitem__("objective", "first"), r"question chain-start, field 'objective': use objective ids"),
+    (0, lambda q: q.__setitem__("transfer", "yes"), r"question chain-start, field 'transfer': expected true/false"),
+    (0, lambda q: q.__setitem__("data_value", {"code": "value = 1", "name": "YEAR", "own": 2023, "others": []}),
+     r"question chain-start, field 'data_value': only a numeric question"),
+    (2, lambda q: q.__setitem__("data_value", {"code": "value = 1", "name": "YEAR", "own": 2023}),
+     r"question milex-ratio, field 'data_value', field 'others': missing"),
 ])
 def test_malformed_questions_are_named(tmp_path, index, change, message):
     with pytest.raises(BankError, match=message):

@@ -9,6 +9,7 @@ needed. Checks read the student's variable by name from the notebook's namespace
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,7 +154,8 @@ class Exercise:
                 return Outcome(NOT_ATTEMPTED, f"Your function `{self.variable}` returns nothing yet.", name)
         problem = self._compare(got)
         if problem is None:
-            return Outcome(CORRECT, "Well done.", name)
+            meaning = " ".join(self.spec.get("meaning", "").split())
+            return Outcome(CORRECT, f"Well done. {meaning}".strip(), name)
         return Outcome(INCORRECT, self._mistake_message(got) or problem, name)
 
     def check(self, namespace: dict | None = None) -> None:
@@ -171,11 +173,21 @@ class Exercise:
         outcome = self.evaluate(namespace)
         assert outcome.correct, str(outcome)
 
+    def card_lines(self) -> str:
+        """The Python-card lines this exercise needs, e.g. 'Python card → filter: keep the rows that match'."""
+        from ..learner_path import idiom_line
+
+        lines = [idiom_line(i) for i in self.spec.get("idioms", [])]
+        return "; ".join([lines[0]] + [line.replace("Python card → ", "") for line in lines[1:]]) if lines else ""
+
     def hint(self, level: int = 1) -> None:
         hints = self.spec["hints"]
         level = max(1, min(int(level), len(hints)))
         more = f" (call `.hint({level + 1})` for another)" if level < len(hints) else ""
-        _display(f"**Hint {level} of {len(hints)}**{more}: {hints[level - 1]}")
+        text = hints[level - 1]
+        if level == 1 and self.card_lines():
+            text = f"{self.card_lines()} (see `python_card()`). {text}"
+        _display(f"**Hint {level} of {len(hints)}**{more}: {text}")
 
     def solution(self) -> None:
         _display(f"**One solution:**\n\n```python\n{self.spec['solution'].strip()}\n```")
@@ -231,10 +243,34 @@ def _validate(document, file_name: str) -> None:
             raise TaskError(f"{where}, field 'hints': give at least one hint, each as text")
         if not spec["mistakes"]:
             raise TaskError(f"{where}, field 'mistakes': give at least one plausible wrong answer")
+        _validate_learner_path(spec, where)
         for pos, mistake in enumerate(spec["mistakes"], start=1):
             if not (isinstance(mistake, dict) and isinstance(mistake.get("code"), str)
                     and isinstance(mistake.get("message"), str)):
                 raise TaskError(f"{where}, field 'mistakes', entry {pos}: needs 'code' and 'message' (text)")
+
+
+OBJECTIVE_ID = re.compile(r"^O[1-9][0-9]*$")
+
+
+def _validate_learner_path(spec: dict, where: str) -> None:
+    """The learner-path fields, when present: text that is not empty, objective ids, card ids."""
+    for field in ("question", "meaning"):
+        if field in spec and not (isinstance(spec[field], str) and spec[field].strip()):
+            raise TaskError(f"{where}, field {field!r}: give it as text that is not empty")
+    if "objective" in spec:
+        objectives = [spec["objective"]] if isinstance(spec["objective"], str) else spec["objective"]
+        bad = [o for o in objectives if not (isinstance(o, str) and OBJECTIVE_ID.match(o))]
+        if not objectives or bad:
+            raise TaskError(f"{where}, field 'objective': use objective ids such as O1 or [O1, O2], "
+                            f"got {bad or objectives!r}")
+    if "idioms" in spec:
+        from ..learner_path import idioms
+
+        unknown = [i for i in spec["idioms"] if i not in idioms()]
+        if not spec["idioms"] or unknown:
+            raise TaskError(f"{where}, field 'idioms': {unknown or 'empty'} not on the Python card "
+                            f"(course/lesson_data/idioms.yaml has: {', '.join(idioms())})")
 
 
 def load_tasks_file(path: Path) -> Exercises:

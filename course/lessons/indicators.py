@@ -2,8 +2,9 @@
 
 `panel()` joins military spending (SIPRI, 2025 release), GDP and population (World Bank) on
 `iso3` and `year`; it joins on the code because the files spell some countries differently
-("Iran" / "Iran, Islamic Rep.", "Türkiye" / "Turkiye"). `ratios(table)` divides one country's
-figures by another's, year by year. `ratio_chart` and `spending_chart` draw them with the 2020
+("Iran" / "Iran, Islamic Rep.", "Türkiye" / "Turkiye"). `side_by_side(table, column)` puts one
+measure of the two countries next to each other, one row per year; `ratios(table)` divides one
+country's figures by another's for every measure. `ratio_chart` and `spending_chart` draw them with the 2020
 war and the September 2023 operation marked. A ratio compares resources, not fighting power.
 """
 from __future__ import annotations
@@ -48,6 +49,15 @@ def ratios(table, top: str = "AZE", bottom: str = "ARM", columns=tuple(MEASURES)
     upper = table[table["iso3"] == top].set_index("year")[columns].astype("float64")
     lower = table[table["iso3"] == bottom].set_index("year")[columns].astype("float64")
     return (upper / lower).sort_index()
+
+
+def side_by_side(table, column: str):
+    """One column of `table` with the countries side by side: one row per year, one column per
+    country code (`ARM`, `AZE`). Then `s["AZE"] / s["ARM"]` or `s["AZE"] - s["ARM"]` compares
+    the two countries year by year."""
+    wide = table.pivot(index="year", columns="iso3", values=column).astype("float64")
+    wide.columns.name = None
+    return wide.sort_index()
 
 
 def _mark_events(ax):
@@ -100,4 +110,4 @@ def spending_chart(table, title="Military spending, Armenia and Azerbaijan, 2000
     return fig
 
 
-__all__ = ["EVENTS", "MEASURES", "panel", "ratio_chart", "ratios", "spending_chart"]
+__all__ = ["EVENTS", "MEASURES", "panel", "ratio_chart", "ratios", "side_by_side", "spending_chart"]

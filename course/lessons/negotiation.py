@@ -211,6 +211,16 @@ def zone(model: Model) -> list[Package]:
     return [p for p in packages() if all(assess(model, s.key, p).accepts for s in model.sides)]
 
 
+def changed(model: Model, side: str, deadlock: str, *, weight: int | None = None,
+            red_line: int | None = None) -> Model:
+    """A copy of `model` with one side's weight and/or red line on one deadlock changed.
+
+    The same as `model.adjust(...)`, written as a helper call so that a lesson's exercise needs
+    only the course's helpers: `neg.changed(model, "azerbaijan", "border", weight=0)`.
+    """
+    return model.adjust(side, deadlock, weight=weight, red_line=red_line)
+
+
 def open_treatments(model: Model) -> dict[str, dict[str, tuple[str, ...]]]:
     """Per deadlock, the treatments each side's red line leaves open, and their overlap ('both')."""
     table = {}
@@ -482,5 +492,5 @@ def load_defaults() -> Model:
 
 
 __all__ = ["DEADLOCKS", "RED_LINES", "TREATMENTS", "Assessment", "Model", "NegotiationError", "Package",
-           "acceptable", "assess", "explain", "explain_zone", "load_defaults", "load_file", "open_treatments",
+           "acceptable", "assess", "changed", "explain", "explain_zone", "load_defaults", "load_file", "open_treatments",
            "packages", "parse_defaults", "reasons", "settings_table", "treatments_table", "verdict_line", "zone"]

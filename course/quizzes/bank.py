@@ -116,6 +116,28 @@ def _check_source(sources: list[str], where: str) -> None:
                             f"other sources: data:<data set>, {', '.join(sorted(SEED_SOURCES))})")
 
 
+OBJECTIVE_ID = re.compile(r"^O[1-9][0-9]*$")
+DATA_VALUE = {"code": str, "name": str, "own": (int, float, str), "others": list}
+
+
+def _check_learner_path(entry: dict, where: str) -> None:
+    """The learner-path fields, when present: a known level, objective ids, a complete data_value."""
+    if "level" in entry and entry["level"] not in LEVELS:
+        raise BankError(f"{where}, field 'level': {entry['level']!r} is not one of {', '.join(LEVELS)}")
+    if "objective" in entry:
+        objectives = [entry["objective"]] if isinstance(entry["objective"], str) else entry["objective"]
+        bad = [o for o in objectives if not (isinstance(o, str) and OBJECTIVE_ID.match(o))]
+        if not objectives or bad:
+            raise BankError(f"{where}, field 'objective': use objective ids such as O1 or [O1, O2], "
+                            f"got {bad or objectives!r}")
+    if "data_value" in entry:
+        if entry["kind"] != "numeric":
+            raise BankError(f"{where}, field 'data_value': only a numeric question recomputes its answer")
+        _check_fields(entry["data_value"], DATA_VALUE, {}, f"{where}, field 'data_value'")
+        if not entry["data_value"]["others"]:
+            raise BankError(f"{where}, field 'data_value', field 'others': name at least one neighbouring setting")
+
+
 def _parts(entry: dict, key: str, where: str) -> list[dict]:
     required, optional = PART_FIELDS[key]
     parts = entry[key]
@@ -146,6 +168,7 @@ def build_question(entry, file_name: str, position: int) -> model.Question:
         raise BankError(f"{where}, field 'id': use lower-case words joined by hyphens")
     sources = [entry["source"]] if isinstance(entry["source"], str) else entry["source"]
     _check_source(sources, where)
+    _check_learner_path(entry, where)
     tries = entry.get("tries", DEFAULT_TRIES)
     if tries < 1:
         raise BankError(f"{where}, field 'tries': must be at least 1")
