@@ -31,3 +31,21 @@ def test_course_map_links_existing_lessons():
     for link in re.findall(r"\]\((notebooks/[^)]+\.ipynb)\)", README):
         assert (ROOT / link).is_file(), f"README links {link}, which does not exist"
     assert (ROOT / "notebooks" / "00_start_here.ipynb").is_file()
+
+
+def _course_map() -> dict[str, str]:
+    """Lesson file → the minutes the README's course map gives for it."""
+    table = README.split("## Course map")[1].split("\n## ")[0]
+    return dict(re.findall(r"\]\(notebooks/([^)]+\.ipynb)\) \|[^|]*\| ([^|]+?) \|", table))
+
+
+def test_course_map_lists_every_lesson_with_the_time_the_lesson_states():
+    import json
+
+    listed = _course_map()
+    lessons = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    assert sorted(listed) == lessons, "the course map and notebooks/ list different lessons"
+    for name, minutes in listed.items():
+        first = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))["cells"][0]
+        stated = re.search(r"\*About ([^*]+?) minutes", "".join(first["source"])).group(1)
+        assert minutes == stated, f"README gives {name} {minutes} minutes; the lesson says {stated}"
