@@ -4,7 +4,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
 from course.grading.autograde import autograde_preprocessors, sanitize_preprocessors
-from course.grading.feedback import HideHiddenTests
+from course.grading.feedback import CapOutputs, HideHiddenTests
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
 
@@ -14,19 +14,32 @@ c.CourseDirectory.source_directory = "exercises"  # one folder per assignment: e
 # release/, submitted/, autograded/, feedback/, downloaded/ and gradebook.db are generated beside this file
 # and are never committed (see .gitignore).
 
-# -- time and memory limits for student code (it runs on the instructor's machine) ---------------------
+# -- where student code runs: a bubblewrap sandbox per submission (exercises/README.md, "The sandbox") ----
+# "bwrap": read-only system and Python, no course folder, no network, own processes and /proc, a small
+# private work folder; autograde (and Formgrader's buttons) refuse to run without it. "none" runs student
+# code as you: only `course grade autograde --no-sandbox` should choose that, for one run.
+c.CourseExecute.sandbox = "bwrap"
+c.CourseExecute.judge_outside = True        # tests run in a separate judge process, never in the kernel
+c.CourseExecute.work_folder_mb = 64         # the kernel's private, memory-backed work folder
+c.CourseExecute.max_processes = 32          # processes and threads (the kernel itself uses about 11)
+
+# -- time, memory and output limits for student code -----------------------------------------------------
 c.Execute.timeout = 30                      # seconds per cell; a cell running longer is interrupted
 c.CourseExecute.notebook_timeout = 180      # seconds per notebook; cells not reached score 0
-c.CourseExecute.memory_limit_mb = 2048      # address space of a student's kernel
+c.CourseExecute.memory_limit_mb = 2048      # address space of each process of a student's kernel
 c.CourseExecute.file_size_limit_mb = 100    # largest file a student's code may write
-c.CourseExecute.own_working_directory = True  # each kernel runs in a fresh temporary folder
+c.CourseExecute.max_output_cell_kb = 1024   # output kept per cell; the rest is cut, with a line saying so
+c.CourseExecute.max_output_notebook_kb = 4096  # output kept per notebook
+c.CourseExecute.own_working_directory = True  # without the sandbox: a fresh temporary folder per kernel
 
 # -- the course's fixes to nbgrader 0.9.6, installed at nbgrader's own plug-in points --------------------
 # (they also apply when Formgrader's buttons or the plain `nbgrader` commands are used)
 c.Autograde.sanitize_preprocessors = sanitize_preprocessors()    # restore deleted/stripped test cells,
                                                                  # report only real edits (#1961)
-c.Autograde.autograde_preprocessors = autograde_preprocessors()  # limits, dead kernels recorded
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]  # no hidden tests
+c.Autograde.autograde_preprocessors = autograde_preprocessors()  # sandbox, tests judged outside it,
+                                                                 # limits, output caps, dead kernels recorded
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CapOutputs,  # no hidden tests, outputs capped
+                                    CSSHTMLHeaderPreprocessor]
 
 # -- importing an LMS download (course grade collect / nbgrader zip_collect) ------------------------------
 # A submitted file's name must contain the student id, then an underscore, then the notebook name, e.g.

@@ -9,7 +9,10 @@ Checks, in order:
    `jupyterlab_widgets` package): installed, enabled, and the right major version for the
    installed ipywidgets. Without it the quizzes show as plain text instead of buttons;
 4. the notebook kernel "python3" starts a Python that can import the course;
-5. every data set loads, every question bank and every exercise file validates.
+5. every data set loads, every question bank and every exercise file validates;
+6. for instructors (when nbgrader is installed): the grading sandbox, bubblewrap (`bwrap`), which
+   `course grade autograde` needs to run student code; a note, never a problem, since students
+   do not grade.
 
 It checks the Python it runs in. Run it where you run JupyterLab (`course doctor` in a
 terminal) or from a notebook cell (`!course doctor`). Exit code 0 when all is well, 1 when
@@ -290,6 +293,25 @@ def check_lessons() -> list[Finding]:
     return found
 
 
+# -- 6. the grading sandbox (instructors) -------------------------------------------------------
+def check_grading_sandbox(available=None) -> Finding | None:
+    """bubblewrap for `course grade autograde`; None when this is not an instructor's install."""
+    import importlib.util
+
+    if available is None:
+        if importlib.util.find_spec("nbgrader") is None:
+            return None
+        from .grading import sandbox
+
+        available = sandbox.available
+    ok, what = available()
+    if ok:
+        return Finding(OK, f"grading sandbox: {what} (each submission runs in its own sandbox)")
+    return Finding(NOTE, f"grading sandbox: {what.split('; ', 1)[0]}; `course grade autograde` will refuse to "
+                         "run student code (instructors only; students can ignore this)",
+                   what.split("; ", 1)[1] if "; " in what else "")
+
+
 # -- the verb ---------------------------------------------------------------------------------
 def run_checks() -> list[Finding]:
     findings = [check_python()]
@@ -298,6 +320,9 @@ def run_checks() -> list[Finding]:
     findings.append(check_kernel())
     findings += check_data()
     findings += check_lessons()
+    sandbox = check_grading_sandbox()
+    if sandbox is not None:
+        findings.append(sandbox)
     return findings
 
 

@@ -159,3 +159,13 @@ def test_damaged_data_and_a_broken_bank_are_named_with_a_fix(tmp_path):
     assert out.count("Fix:") == 2 and "2 problems found" in out
     data_line = next(line for line in out.splitlines() if "OK       data:" in line)
     assert "gazetteer" in data_line and "timeline" not in data_line  # the other data sets still load
+
+
+def test_the_grading_sandbox_is_checked_for_instructors():
+    found = doctor.check_grading_sandbox(lambda: (True, "bubblewrap 0.8.0"))
+    assert found.status == OK and "bubblewrap 0.8.0" in found.what
+    missing = doctor.check_grading_sandbox(
+        lambda: (False, "bubblewrap (`bwrap`) is not installed; install bubblewrap (Debian/Ubuntu: "
+                        "`sudo apt-get install bubblewrap`), or grade without a sandbox"))
+    assert missing.status == NOTE  # students do not grade: never a problem
+    assert "not installed" in missing.what and "apt-get install bubblewrap" in missing.fix

@@ -4,10 +4,14 @@ Built on nbgrader's own converters, preprocessors, plugins and gradebook. The mo
 one job:
 
 - `config`    find the course folder and load its nbgrader_config.py
-- `limits`    start a kernel under memory and file-size limits
-- `zygote`    fork kernels from a process with ipykernel and pandas imported (Linux; fast starts)
-- `execute`   run a submission: per-cell and per-notebook time limits, own working directory,
-              a dead or stuck kernel recorded instead of crashing the batch
+- `sandbox`   run each student's kernel in a bubblewrap sandbox of its own (Linux)
+- `values`    carry the values a test reads out of the sandbox as JSON (never pickle)
+- `judge`     run the tests in a separate process that never ran student code
+- `limits`    start a kernel under memory, file-size and process limits
+- `zygote`    fork kernels from a process with ipykernel, pandas and the data imported (Linux; fast
+              starts), inside the sandbox when grading as root
+- `execute`   run a submission: in the sandbox, tests judged outside it, per-cell and per-notebook
+              time limits, output caps, a dead or stuck kernel recorded instead of crashing the batch
 - `restore`   put back deleted or metadata-stripped test cells; report only real edits
 - `feedback`  keep hidden tests (and their tracebacks) out of student feedback
 - `autograde` grade one student's submission and say what happened (its status)

@@ -8,17 +8,21 @@
 2. skips a submission whose fingerprint (its files, the source, the limits) matches its last
    grading, so a rerun changes nothing; `force=True` regrades anyway;
 3. grades the rest in worker processes with nbgrader's own `Autograde` converter (subclassed
-   only to collect what the course's preprocessors recorded), one student per job;
+   only to collect what the course's preprocessors recorded), one student per job, each in its
+   own sandbox (`course.grading.sandbox`; without bubblewrap it refuses, unless `no_sandbox`,
+   which is said and recorded as `"sandbox": "none (--no-sandbox)"` in every record);
 4. turns what was recorded into a status and a reason (`course.grading.status.judge`) and keeps
    the records in autograded/.course-grading/<assignment>.json.
 
 An earlier grade is never lost: the previous autograded folder is set aside during a regrade
 and put back if the regrade fails, the gradebook's rows are updated, never deleted, and manual
-scores stay; on a forced rerun of an unchanged submission the "needs manual grade" flags the
-instructor had cleared stay cleared.
+scores stay; the "needs manual grade" flags the instructor had cleared stay cleared on a forced
+rerun of an unchanged submission, and, on a resubmission, for every written answer whose text
+did not change.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import logging
@@ -30,7 +34,7 @@ import warnings
 from pathlib import Path
 
 from . import config as course_config
-from . import status, workers
+from . import sandbox, status, workers
 
 
 # -- the nbgrader plug-ins the course uses (nbgrader_config.py installs them too) --------------------
@@ -91,7 +95,23 @@ def limits(config) -> dict:
 
     probe = CourseExecute(config=config)
     return {"cell_timeout": probe.timeout, "notebook_timeout": probe.notebook_timeout,
-            "memory_limit_mb": probe.memory_limit_mb, "file_size_limit_mb": probe.file_size_limit_mb}
+            "memory_limit_mb": probe.memory_limit_mb, "file_size_limit_mb": probe.file_size_limit_mb,
+            "sandbox": probe.sandbox, "max_processes": probe.max_processes, "work_folder_mb": probe.work_folder_mb,
+            "judge_outside": probe.judge_outside, "max_output_cell_kb": probe.max_output_cell_kb,
+            "max_output_notebook_kb": probe.max_output_notebook_kb}
+
+
+NO_SANDBOX_WARNING = ("WARNING: grading WITHOUT a sandbox (--no-sandbox): student code runs as you, with your "
+                      "files, network and processes; it could change the gradebook, read the hidden tests or "
+                      "your secrets. Recorded in the status and the export. Use it only for submissions you trust.")
+
+
+def sandbox_label(mode: str) -> str:
+    """What the status and the export say about where student code ran."""
+    if mode == "none":
+        return "none (--no-sandbox)"
+    ok, what = sandbox.available()
+    return what if ok else "unavailable"
 
 
 @functools.lru_cache(maxsize=4)
@@ -119,15 +139,35 @@ def _manual_state(config, assignment: str, student: str) -> dict:
                 for nb in submission.notebooks for g in nb.grades}
 
 
-def _keep_cleared_flags(config, assignment: str, student: str, before: dict) -> int:
-    """After regrading an unchanged submission, clear again the flags the instructor had cleared."""
+def _answers(folder: Path) -> dict[str, str]:
+    """"notebook/grade_id" -> text of every answer cell of the graded notebooks in `folder`."""
+    import nbformat
+
+    found = {}
+    for path in sorted(folder.glob("*.ipynb")) if folder.is_dir() else []:
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception:  # noqa: BLE001 - an unreadable earlier result just means "changed"
+            continue
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("solution") and meta.get("grade_id"):
+                found[f"{path.stem}/{meta['grade_id']}"] = cell.get("source", "").strip()
+    return found
+
+
+def _keep_cleared_flags(config, assignment: str, student: str, before: dict, same: set[str] | None = None) -> int:
+    """After a regrade, clear again the flags the instructor had cleared: for every cell of an
+    unchanged submission (`same` is None), or for the answers in `same` (their text did not change)."""
     kept = 0
     with course_config.gradebook(config) as gb:
         submission = gb.find_submission(assignment, student)
         for nb in submission.notebooks:
             for grade in nb.grades:
-                old = before.get(f"{nb.name}/{grade.name}")
+                key = f"{nb.name}/{grade.name}"
+                old = before.get(key)
                 if old and old["manual_score"] is not None and not old["needs_manual_grade"] \
+                        and (same is None or key in same) \
                         and grade.manual_score == old["manual_score"] and grade.needs_manual_grade:
                     grade.needs_manual_grade = False
                     kept += 1
@@ -156,10 +196,14 @@ def grade_one(job: dict) -> dict:
     warnings.filterwarnings("ignore", message=".*not in session.*")
     root, assignment, student = job["root"], job["assignment"], job["student"]
     config = _config(root)
+    if job.get("sandbox") and job["sandbox"] != config.CourseExecute.get("sandbox", "bwrap"):
+        config = copy.deepcopy(config)
+        config.CourseExecute.sandbox = job["sandbox"]
     course = course_config.coursedir(config)
     dest = Path(course.format_path(course.autograded_directory, student, assignment))
     aside = dest.parent / f".{assignment}.previous"
     before = _manual_state(config, assignment, student)
+    answers_before = _answers(dest)
 
     log = logging.getLogger(f"course.grading.autograde.{os.getpid()}")
     log.propagate = False
@@ -196,6 +240,11 @@ def grade_one(job: dict) -> dict:
         state, reason = status.judge(events, findings, job["limits"])
         if job.get("unchanged_rerun"):
             _keep_cleared_flags(config, assignment, student, before)
+        else:  # a resubmission: a written answer whose text did not change keeps its hand grade
+            after = _answers(dest)
+            same = {key for key, text in after.items() if answers_before.get(key) == text}
+            if same:
+                _keep_cleared_flags(config, assignment, student, before, same)
     else:
         state, reason = "error", f"nbgrader could not grade it: {error}" + (
             "; the earlier grade is kept" if dest.exists() else "")
@@ -261,11 +310,13 @@ def _students(course, assignment: str, gb) -> list[str]:
 
 
 def run(root, assignment: str, students: list[str] | None = None, workers_count: int | None = None,
-        force: bool = False, echo=print) -> dict[str, dict]:
+        force: bool = False, echo=print, no_sandbox: bool = False) -> dict[str, dict]:
     from nbgrader.api import MissingEntry
 
     root = str(Path(root).resolve())
     config = course_config.load(root)
+    if no_sandbox:
+        config.CourseExecute.sandbox = "none"
     course = course_config.coursedir(config)
     database = course_config.database_file(config)
     if database is not None and not database.is_file():
@@ -283,6 +334,13 @@ def run(root, assignment: str, students: list[str] | None = None, workers_count:
     if unknown:
         echo(f"no submission and not on the roster: {', '.join(unknown)}")
     settings = limits(config)
+    if settings["sandbox"] == "bwrap":
+        ok, why = sandbox.available()
+        if not ok:
+            raise SystemExit(f"course grade: refusing to run student code without a sandbox: {why}")
+    else:
+        echo(NO_SANDBOX_WARNING)
+    label = sandbox_label(settings["sandbox"])
     autograded = Path(course.format_path(course.autograded_directory, ".", ".")).resolve()
     records = status.read(autograded, assignment)
     source_dir = Path(course.format_path(course.source_directory, ".", assignment))
@@ -301,12 +359,12 @@ def run(root, assignment: str, students: list[str] | None = None, workers_count:
         if problem:
             kept = " An earlier grade of this student is kept in the gradebook." if graded_before else ""
             records[student] = {"student": student, "status": problem[0], "reason": problem[1] + kept,
-                                "fingerprint": fingerprint, "graded_at": status.now(), "seconds": 0.0,
+                                "fingerprint": fingerprint, "sandbox": label, "graded_at": status.now(), "seconds": 0.0,
                                 "events": [], "findings": [], **scores(config, assignment, student)}
             early.append(student)
             continue
         jobs.append({"root": root, "assignment": assignment, "student": student, "limits": settings,
-                     "fingerprint": fingerprint,
+                     "fingerprint": fingerprint, "sandbox": settings["sandbox"],
                      "unchanged_rerun": old.get("fingerprint") == fingerprint and graded_before})
     if early:
         status.write(autograded, assignment, records)
@@ -325,7 +383,8 @@ def run(root, assignment: str, students: list[str] | None = None, workers_count:
     def arrived(job, result):
         done[0] += 1
         student = job["student"]
-        result = {"student": student, "fingerprint": job["fingerprint"], "graded_at": status.now(), **result}
+        result = {"student": student, "fingerprint": job["fingerprint"], "graded_at": status.now(),
+                  "sandbox": label, **result}
         records[student] = result
         status.write(autograded, assignment, records)
         echo(f"[{done[0]:>{len(str(len(jobs)))}}/{len(jobs)}] {student:<20} {_line(result)}")

@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--student", action="append", help="only this student (repeat for more)")
     p.add_argument("--workers", type=int, help="submissions graded side by side (default: one per CPU core)")
     p.add_argument("--force", action="store_true", help="regrade submissions that have not changed")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run student code WITHOUT the bubblewrap sandbox (as you; recorded in status and export)")
 
     p = verbs.add_parser("status", help="the status and reason of every submission")
     p.add_argument("assignment")
@@ -169,7 +171,7 @@ def autograde_verb(root: Path, args) -> int:
     from . import autograde
 
     records = autograde.run(root, args.assignment, students=args.student, workers_count=args.workers,
-                            force=args.force)
+                            force=args.force, no_sandbox=args.no_sandbox)
     return 0 if records else 1
 
 
@@ -185,6 +187,9 @@ def status_verb(root: Path, args) -> int:
         return 1
     from .autograde import scores
 
+    unsandboxed = sorted(s for s, rec in records.items() if (rec.get("sandbox") or "").startswith("none"))
+    if unsandboxed:
+        print(f"WARNING: graded without a sandbox (--no-sandbox): {', '.join(unsandboxed)}")
     print(f"{'student':<20} {'status':<15} {'score':>7}  reason")
     for student in sorted(records):
         rec = records[student]
@@ -201,7 +206,7 @@ def feedback(root: Path, args) -> int:
     from nbgrader.preprocessors import GetGrades
     from nbgrader.utils import temp_attrs
 
-    from .feedback import HideHiddenTests, hidden_lines, leaks
+    from .feedback import CapOutputs, HideHiddenTests, hidden_lines, leaks
 
     config = course_config.load(root)
     course = course_config.coursedir(config)
@@ -210,7 +215,7 @@ def feedback(root: Path, args) -> int:
     for student in students:
         app = _quiet_nbgrader_log(GenerateFeedback(coursedir=course, config=config), "ERROR")
         if "preprocessors" not in config.GenerateFeedback:
-            app.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+            app.preprocessors = [GetGrades, HideHiddenTests, CapOutputs, CSSHTMLHeaderPreprocessor]
         app.force = True
         with temp_attrs(course, assignment_id=args.assignment, student_id=student), _in(root):
             try:
@@ -234,8 +239,12 @@ def feedback(root: Path, args) -> int:
             page.unlink()
             print(f"course grade: {page.relative_to(root)} showed hidden tests ({shown[0]!r}); deleted",
                   file=sys.stderr)
-    print(f"{args.assignment}: {made - len(bad)} feedback page(s) in {course.feedback_directory}/<student>/"
-          f"{args.assignment}/, checked: no hidden test in any of them")
+    where = f"{course.feedback_directory}/<student>/{args.assignment}/"
+    if bad:
+        print(f"{args.assignment}: {made - len(bad)} feedback page(s) in {where}; {len(bad)} other page(s) showed "
+              f"hidden tests and were deleted (see above): fix and rerun")
+    else:
+        print(f"{args.assignment}: {made} feedback page(s) in {where}, checked: no hidden test in any of them")
     return 1 if bad else 0
 
 

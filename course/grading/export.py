@@ -6,8 +6,9 @@ gets a 0.0 that looks like a real zero. Here every row also says what happened:
     assignment, student_id, last_name, first_name, email, status, reason,
     <one column per graded cell, e.g. test_q1, test_q2, ..., written_q4>,
     auto_score, manual_score, needs_manual_grade, raw_score, late_submission_penalty,
-    score, max_score, timestamp
+    score, max_score, timestamp, sandbox
 
+`sandbox` says where the student's code ran ("bubblewrap 0.8.0", or "none (--no-sandbox)").
 A question column is empty when the cell has no score yet (e.g. a written answer not yet graded
 by hand, or a submission that could not be run); status and reason come from
 `course.grading.status`. Rows are read through nbgrader's Gradebook API, never from the tables.
@@ -25,7 +26,7 @@ from . import status
 
 FIXED = ["assignment", "student_id", "last_name", "first_name", "email", "status", "reason"]
 TOTALS = ["auto_score", "manual_score", "needs_manual_grade", "raw_score", "late_submission_penalty",
-          "score", "max_score", "timestamp"]
+          "score", "max_score", "timestamp", "sandbox"]
 
 
 def _question_columns(course, assignment) -> list[tuple[str, str, str]]:
@@ -88,6 +89,7 @@ def rows(config, assignments: list[str] | None = None) -> tuple[list[str], list[
                     submission = None
                 row["status"] = record.get("status") or ("missing" if submission is None else "graded")
                 row["reason"] = record.get("reason") or ("no submission" if submission is None else "")
+                row["sandbox"] = record.get("sandbox") or ""
                 if submission is None:
                     row.update(auto_score="0", manual_score="0", needs_manual_grade="0", raw_score="0",
                                late_submission_penalty="0", score="0")

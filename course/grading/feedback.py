@@ -16,7 +16,7 @@ import re
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
-from traitlets import List
+from traitlets import Integer, List
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -57,6 +57,32 @@ class HideHiddenTests(NbGraderPreprocessor):
         evalue = ANSI.sub("", str(output.get("evalue", "")))
         line = f"{ename}: {evalue}" if evalue else ename
         return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[line])
+
+
+class CapOutputs(NbGraderPreprocessor):
+    """Cap the outputs shown in a feedback page (per cell and per page), with a line saying what was cut.
+
+    The autograded notebook is capped already when `course grade autograde` made it; this also
+    covers notebooks graded some other way."""
+
+    max_output_cell_kb = Integer(1024, help="Output shown per cell, KB of text.").tag(config=True)
+    max_output_notebook_kb = Integer(4096, help="Output shown per page, KB of text.").tag(config=True)
+    display_data_priority = List(NbGraderPreprocessor.display_data_priority.default_value).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        from .execute import cap_outputs, output_size
+
+        used = 0
+        for cell in nb.cells:
+            if cell.cell_type != "code" or not cell.get("outputs"):
+                continue
+            left = max(0, self.max_output_notebook_kb * 1024 - used)
+            budget = min(self.max_output_cell_kb * 1024, left)
+            what = f"the limit is {self.max_output_cell_kb} KB per cell" if budget < left \
+                else f"the page reached its limit of {self.max_output_notebook_kb} KB"
+            cell.outputs, _ = cap_outputs(cell.outputs, budget, what)
+            used += sum(output_size(o) for o in cell.outputs)
+        return nb, resources
 
 
 def hidden_lines(source: str, begin: str = "BEGIN HIDDEN TESTS", end: str = "END HIDDEN TESTS") -> list[str]:

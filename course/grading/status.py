@@ -90,7 +90,14 @@ def judge(events: list[dict], findings: list[dict], limits: dict) -> tuple[str, 
         reasons.append(f"the kernel died in cell {died[0]['cell']}{hint}; later cells were not run and score 0")
     if stuck:
         statuses.append("timed out")
-        reasons.append(f"the kernel stopped answering in cell {stuck[0]['cell']}; later cells score 0")
+        where = stuck[0]["cell"]
+        if any(e["cell"] == where for e in cell):  # a loop that caught the interrupt: one reason, not two
+            cell = [e for e in cell if e["cell"] != where]
+            reasons.append(f"cell {where} ran longer than {limits.get('cell_timeout')} s and did not stop when "
+                           "interrupted (it catches KeyboardInterrupt?), so the kernel was stopped; later cells "
+                           "were not run and score 0")
+        else:
+            reasons.append(f"the kernel stopped answering in cell {where}; later cells were not run and score 0")
     if whole:
         statuses.append("timed out")
         reasons.append(f"the notebook used up its {limits.get('notebook_timeout')} s in cell "
@@ -99,6 +106,29 @@ def judge(events: list[dict], findings: list[dict], limits: dict) -> tuple[str, 
         statuses.append("timed out")
         reasons.append(f"cell {_cells(cell)} ran longer than {limits.get('cell_timeout')} s and was "
                        "stopped; the other cells were graded")
+    judge_failed = [e for e in events if e["kind"] == "judge setup failed"]
+    if judge_failed:
+        statuses.append("error")
+        reasons.append(f"the checks' own setup failed in cell {judge_failed[0]['cell']} "
+                       f"({judge_failed[0].get('error', '')}); the scores are not reliable: fix it and regrade "
+                       "with --force")
+    modules = [e for e in events if e["kind"] == "missing module"]
+    for event in [e for e in modules if e.get("judged")][:1]:
+        statuses.append("error")
+        reasons.append(f"the checks in cell {event['cell']} need the module {event['module']}, which is not "
+                       "installed where grading runs; install it and regrade with --force")
+    student_modules = [e for e in modules if not e.get("judged")]
+    if student_modules:
+        names = ", ".join(sorted({e["module"] for e in student_modules}))
+        reasons.append(f"cell {_cells(student_modules)} imports {names}, which is not installed where grading "
+                       "runs, so it failed there (the student may have it at home)")
+    unreadable = [e for e in events if e["kind"] == "values unreadable"]
+    if unreadable:
+        reasons.append(f"the answers checked by {_cells(unreadable)} could not be read from the kernel "
+                       f"({unreadable[0].get('why', '')}); those checks saw no answer")
+    cut = [e for e in events if e["kind"] == "output cut"]
+    if cut:
+        reasons.append(f"note: output of cell {_cells(cut)} cut at the limit")
     serious = [f for f in findings if f.get("graded") or (f.get("locked") and f.get("cell_type") == "code")
                or (f["kind"] == "edited" and f.get("cell_type") == "code")]
     restored = [f for f in serious if f["kind"] == "cell restored"]

@@ -23,7 +23,7 @@ from multiprocessing.connection import wait
 
 import psutil
 
-from . import zygote
+from . import judge, zygote
 
 
 def kill_tree(pid: int) -> None:
@@ -50,6 +50,7 @@ def _serve(conn, function) -> None:
         except EOFError:
             job = None
         if job is None:
+            judge.close_shared()
             zygote.close()
             return
         try:
@@ -58,9 +59,9 @@ def _serve(conn, function) -> None:
             result = {"status": "error", "reason": f"{type(err).__name__}: {err}",
                       "traceback": traceback.format_exc(limit=5)}
         finally:
-            keep = zygote.current_pid()  # the kernel starter stays; any kernel left by a failure goes
+            keep = zygote.current_pids() | judge.shared_pids()  # starters and the judge stay; other kernels go
             for child in psutil.Process().children(recursive=True):
-                if child.pid == keep:
+                if child.pid in keep:
                     continue
                 try:
                     child.kill()

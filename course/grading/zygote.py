@@ -42,6 +42,106 @@ def _reap(*_):
             return
 
 
+# -- inside the sandbox: each kernel gets namespaces and a work folder of its own (Linux, as root) --------
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x04000000, 0x08000000, 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = \
+    1, 2, 4, 8, 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+
+
+def _libc():
+    import ctypes
+
+    return ctypes, ctypes.CDLL(None, use_errno=True)
+
+
+def _call(name: str, *args) -> None:
+    ctypes, libc = _libc()
+    encoded = [a.encode() if isinstance(a, str) else a for a in args]
+    if getattr(libc, name)(*encoded) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{name}{tuple(args)}: {os.strerror(err)}")
+
+
+def _mount(source, target, fstype, flags, data=None) -> None:
+    _call("mount", source, target, fstype, flags, data)
+
+
+def _private_sandbox(request: dict) -> None:
+    """In a kernel forked inside the sandboxed zygote (pid 1 of a new process namespace, in a new
+    mount namespace): its own /proc, work folder, run folder and /dev/shm, the staged files bound
+    read-only, the other staged files out of sight; then an unprivileged user id of its own."""
+    from course.grading import sandbox
+
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    size = max(1, int(request.get("work_mb", 64))) * 2**20
+    _mount("tmpfs", sandbox.WORK, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+    _mount("tmpfs", sandbox.RUN, "tmpfs", MS_NOSUID | MS_NODEV, f"size={2**20},mode=1777")
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={16 * 2**20},mode=1777")
+    os.mkdir(f"{sandbox.WORK}/.tmp")
+    os.chmod(f"{sandbox.WORK}/.tmp", 0o1777)
+    stage = request["stage"]
+    binds = {f"{sandbox.RUN}/kernel.json": f"{stage}/kernel.json"}
+    binds.update({f"{sandbox.WORK}/{name}": f"{stage}/data/{name}" for name in request.get("files", [])})
+    for target, source in binds.items():
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+        _mount(source, target, None, MS_BIND)
+        _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    _call("umount2", sandbox.STAGE, MNT_DETACH)  # other kernels' staged files: gone from this one's view
+
+
+def _clear_inheritable_capabilities() -> None:
+    """Empty the inheritable capability set (bwrap's --cap-add fills it for the starter)."""
+    ctypes, libc = _libc()
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    header, data = Header(0x20080522, 0), (Data * 2)()
+    if libc.capget(ctypes.byref(header), data) != 0:
+        return
+    for item in data:
+        item.inheritable = 0
+    libc.capset(ctypes.byref(header), data)
+
+
+def _sandboxed_child(request: dict, report: int) -> None:
+    """In the zygote's child: new namespaces, then fork the kernel as their pid 1 and wait for it."""
+    code = 1
+    try:
+        os.setsid()
+        for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        _call("unshare", CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS)
+        pid = os.fork()
+        if pid == 0:
+            os.close(report)
+            try:
+                _private_sandbox(request)
+            except BaseException:  # noqa: BLE001 - no sandbox, no kernel
+                import traceback
+
+                traceback.print_exc()
+                os._exit(1)
+            _child(request)
+        os.write(report, f"{pid}\n".encode())
+        os.close(report)
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status) & 0xFF
+    except BaseException:  # noqa: BLE001
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
 def _child(request: dict) -> None:
     """In the forked child: become the kernel. Never returns."""
     code = 1
@@ -51,17 +151,23 @@ def _child(request: dict) -> None:
             signal.signal(sig, signal.SIG_DFL)
         from course.grading import limits
 
-        limits.apply(request.get("memory_mb", 0), request.get("file_size_mb", 0))
+        if request.get("uid") is not None:
+            limits.become(int(request["uid"]))
+            if request.get("stage"):
+                _clear_inheritable_capabilities()
+        limits.apply(request.get("memory_mb", 0), request.get("file_size_mb", 0), request.get("processes", 0))
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600) if request.get("log") \
             else os.open(os.devnull, os.O_WRONLY)
         os.dup2(log, 1)
         os.dup2(log, 2)
+        os.closerange(3, 65536)  # nothing of the starter's (pipes, files) reaches the kernel
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        os.environ["JPY_PARENT_PID"] = str(os.getppid())
+        if not request.get("stage"):
+            os.environ["JPY_PARENT_PID"] = str(os.getppid())
         sys.path[0] = os.getcwd()
         import random
 
@@ -88,6 +194,14 @@ def serve() -> int:
     sys.modules["debugpy"] = None  # ipykernel then runs without the debugger
     for name in PRELOAD:
         __import__(name)
+    try:  # the course's data sets, parsed once here instead of in every kernel
+        from course import data, seeds
+
+        for name in data.names():
+            data.load(name)
+        seeds.claims()
+    except Exception:  # noqa: BLE001 - a data problem shows in the notebook that loads it
+        pass
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     children: list[int] = []
@@ -96,11 +210,23 @@ def serve() -> int:
         try:
             request = json.loads(line)
             out.flush()
-            pid = os.fork()
-            if pid == 0:
-                _child(request)
-            children.append(pid)
-            answer = {"pid": pid}
+            if request.get("stage"):  # inside the sandbox: the answer is the kernel's pid, not its parent's
+                report_r, report_w = os.pipe()
+                pid = os.fork()
+                if pid == 0:
+                    os.close(report_r)
+                    _sandboxed_child(request, report_w)
+                os.close(report_w)
+                with os.fdopen(report_r) as report:
+                    kernel = report.readline().strip()
+                children.append(pid)
+                answer = {"pid": int(kernel)} if kernel else {"error": "the kernel's sandbox could not be made"}
+            else:
+                pid = os.fork()
+                if pid == 0:
+                    _child(request)
+                children.append(pid)
+                answer = {"pid": pid}
         except Exception as err:  # noqa: BLE001
             answer = {"error": f"{type(err).__name__}: {err}"}
         out.write(json.dumps(answer) + "\n")
@@ -163,17 +289,97 @@ class ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
+class SandboxedZygote:
+    """The worker's kernel starter inside the sandbox (root only; see `sandbox.zygote_command`)."""
+
+    def __init__(self):
+        import shutil
+        import tempfile
+
+        from . import sandbox
+
+        self.owner = os.getpid()
+        self.stage = tempfile.mkdtemp(prefix="course-stage-")
+        self._cleanup = lambda: shutil.rmtree(self.stage, ignore_errors=True)
+        import atexit
+
+        atexit.register(self._cleanup)
+        info_r, info_w = os.pipe()
+        try:
+            self.proc = subprocess.Popen(sandbox.zygote_command(self.stage, info_w), stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, pass_fds=[info_w],
+                                         env={"PATH": "/usr/bin:/bin"}, text=True, bufsize=1,
+                                         start_new_session=True)
+        finally:
+            os.close(info_w)
+        self.outer = sandbox._read_info(info_r, self.proc)
+
+    def alive(self) -> bool:
+        return self.owner == os.getpid() and self.proc.poll() is None
+
+    def spawn(self, argv, cwd, env, **limits) -> ForkedProcess:
+        request = {"argv": list(argv), "cwd": cwd, "env": dict(env), **limits}
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        answer = json.loads(self.proc.stdout.readline() or '{"error": "the kernel starter stopped"}')
+        if "error" in answer:
+            raise RuntimeError(f"could not start a kernel in the sandbox: {answer['error']}")
+        return ForkedProcess(self._host_pid(int(answer["pid"])))
+
+    def _host_pid(self, inner: int) -> int:
+        """This machine's process id of the kernel the starter knows as `inner`."""
+        import psutil
+
+        for _ in range(200):
+            try:
+                family = psutil.Process(self.outer).children(recursive=True)
+            except psutil.NoSuchProcess:
+                break
+            for proc in family:
+                try:
+                    with open(f"/proc/{proc.pid}/status") as handle:
+                        line = next(x for x in handle if x.startswith("NSpid:"))
+                except (OSError, StopIteration):
+                    continue
+                ids = [int(x) for x in line.split()[1:]]
+                if len(ids) >= 3 and ids[-2] == inner and ids[-1] == 1:
+                    return proc.pid
+            time.sleep(0.01)
+        raise RuntimeError("the kernel started in the sandbox cannot be found")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        self._cleanup()
+
+
+_SANDBOXED: SandboxedZygote | None = None
+
+
+def sandboxed_zygote() -> SandboxedZygote:
+    global _SANDBOXED
+    if _SANDBOXED is None or not _SANDBOXED.alive():
+        _SANDBOXED = SandboxedZygote()
+    return _SANDBOXED
+
+
 class Zygote:
     """The worker's handle on its zygote process (started on first use)."""
 
     def __init__(self):
-        from .execute import ONE_THREAD
+        from .sandbox import environment
 
-        env = dict(os.environ)
-        for name in ONE_THREAD:
-            env[name] = "1"
-        env["MPLBACKEND"] = "Agg"
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        # an allow-list environment: the kernels forked from it get their own, but nothing of the
+        # instructor's should sit in this process's /proc/<pid>/environ either
+        home = os.path.expanduser("~")
+        env = environment({"HOME": home, "PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+        for name in ("TMPDIR", "TEMP", "TMP", "MPLCONFIGDIR", "COURSE_PROGRESS_FILE"):
+            env.pop(name, None)
         self.owner = os.getpid()
         self.proc = subprocess.Popen([sys.executable, "-m", "course.grading.zygote"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, env=env, text=True, bufsize=1,
@@ -218,11 +424,30 @@ def current_pid() -> int | None:
     return _ZYGOTE.proc.pid if _ZYGOTE is not None and _ZYGOTE.alive() else None
 
 
+def current_pids() -> set[int]:
+    """The process ids of this process's kernel starters (plain and sandboxed) and their sandbox."""
+    pids = {current_pid()} - {None}
+    if _SANDBOXED is not None and _SANDBOXED.alive():
+        import psutil
+
+        pids.add(_SANDBOXED.proc.pid)
+        try:  # the starter inside its sandbox, not the kernels it forked
+            pids |= {p.pid for p in psutil.Process(_SANDBOXED.proc.pid).children()}
+            pids |= {p.pid for p in psutil.Process(_SANDBOXED.outer).children()}
+        except psutil.NoSuchProcess:
+            pass
+        pids.add(_SANDBOXED.outer)
+    return pids
+
+
 def close() -> None:
-    global _ZYGOTE
+    global _ZYGOTE, _SANDBOXED
     if _ZYGOTE is not None and _ZYGOTE.owner == os.getpid():
         _ZYGOTE.close()
     _ZYGOTE = None
+    if _SANDBOXED is not None and _SANDBOXED.owner == os.getpid():
+        _SANDBOXED.close()
+    _SANDBOXED = None
 
 
 def _provisioner_class():

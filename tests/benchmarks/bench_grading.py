@@ -7,7 +7,9 @@ Not a test (pytest does not collect it). Run it on an otherwise idle machine:
 
 For each round it makes two fresh course folders in a temporary directory with assignment 01:
 "plain" with a minimal nbgrader_config.py (course id, source folder, 30 s per cell: nbgrader
-0.9.6 as shipped) and "course" with the repository's nbgrader_config.py. Both get the same
+0.9.6 as shipped) and "course" with the repository's nbgrader_config.py: every submission in its
+own bubblewrap sandbox, tests judged outside it (`--no-sandbox` times the course without the
+sandbox instead, for comparison). Both get the same
 submissions (correct, wrong, untouched, extra cells, an edited, a deleted and a
 metadata-stripped test cell, in turn), then each command is timed from its start to its end,
 one after the other (never at the same time), so that each has the machine to itself. It prints
@@ -86,7 +88,15 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--workers", type=int, help="course grade workers (default: one per core)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary course folders")
+    parser.add_argument("--no-sandbox", action="store_true", help="time `course grade autograde --no-sandbox`")
     args = parser.parse_args(argv)
+    from course.grading import sandbox
+
+    ok, what = sandbox.available()
+    if not args.no_sandbox and not ok:
+        print(f"no sandbox here ({what}); rerun with --no-sandbox")
+        return 2
+    print(f"course grade runs with sandbox: {'none (--no-sandbox)' if args.no_sandbox else what}")
 
     print(f"cores available: {len(os.sched_getaffinity(0))}; load average before: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -100,6 +110,8 @@ def main(argv=None) -> int:
             course_cmd = [str(BIN / "course"), "grade", "autograde", ASSIGNMENT]
             if args.workers:
                 course_cmd += ["--workers", str(args.workers)]
+            if args.no_sandbox:
+                course_cmd += ["--no-sandbox"]
             runs = [("plain nbgrader autograde", plain, [str(BIN / "nbgrader"), "autograde", ASSIGNMENT],
                      plain_times), ("course grade autograde", course, course_cmd, course_times)]
             if rnd % 2 == 0:  # alternate which goes first

@@ -9,15 +9,19 @@ from pathlib import Path
 
 import nbformat
 
-from course.grading import cli, samples
+from course.grading import cli, samples, sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "01_war_to_talks"
 # short limits keep the suite fast; the looping sample is stopped after CELL_TIMEOUT seconds
 CELL_TIMEOUT = 8
+# with bubblewrap the pipeline runs in the sandbox, as it does for instructors; without it (a CI
+# machine that could not install it) the pipeline still runs, unsandboxed, and the sandbox tests skip
+SANDBOX = "bwrap" if sandbox.available()[0] else "none"
 TEST_LIMITS = f"""
 c.Execute.timeout = {CELL_TIMEOUT}
 c.CourseExecute.notebook_timeout = 90
+c.CourseExecute.sandbox = "{SANDBOX}"
 """
 # two extra students that later tests change (a manual grade, a broken resubmission)
 EXTRA = {"manual": "correct", "resubmit": "correct"}
@@ -51,8 +55,8 @@ def submit(root: Path, student: str, kind: str) -> None:
     samples.write(kind, source, release, folder, ASSIGNMENT)
 
 
-def submit_notebook(root: Path, student: str, nb) -> None:
+def submit_notebook(root: Path, student: str, nb, replace: bool = False) -> None:
     """Hand in a notebook built by the test itself (not one of the sample kinds)."""
     folder = root / "submitted" / student / ASSIGNMENT
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=replace)
     nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")

@@ -167,9 +167,14 @@ def test_hidden_tests_and_their_tracebacks_are_removed_from_feedback():
 def test_samples_know_their_variables_and_scores():
     source = nbformat.read(Path(__file__).resolve().parents[2] / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
                            as_version=4)
+    from course.grading import values
+
     answers = [samples.answer_variable(samples.solution_code(c.source)) for c in source.cells if samples.is_answer(c)]
-    assert answers == ["war_to_talks", "spending_ratio", "armenia_growth_2023"]
-    assert samples.points(source) == ([3.0, 3.0, 2.0], 4.0)
+    tests = [c for c in source.cells if samples.is_test(c)]
+    assert len(answers) == len(tests) == 3 and answers[0] == "war_to_talks"
+    for name, test in zip(answers, tests):  # each task's variable is what its test reads
+        assert name in values.names_read(test.source)
+    assert samples.points(source)[0] == [3.0, 3.0, 2.0]
     assert {k: samples.expected_auto_score(k, source) for k in ("correct", "loop", "kernel_dies")} == \
         {"correct": 8.0, "loop": 5.0, "kernel_dies": 3.0}
 
@@ -205,3 +210,117 @@ def test_the_command_needs_a_course_folder(tmp_path, capsys):
     assert code == 1
     assert "course grade generate" in capsys.readouterr().err
     assert not (root / "gradebook.db").exists()
+
+
+# -- the sandbox, the judge's values, output caps ------------------------------------------------------
+
+
+def test_values_cross_as_json_exactly_for_every_assignment():
+    """Every assignment's model answers survive the trip out of the sandbox, and pass their tests there."""
+    import pandas as pd
+
+    from course.grading import values
+
+    for path in sorted((Path(__file__).resolve().parents[2] / "exercises").glob("*/*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        answers = set().union(*[values.names_bound(samples.solution_code(c.source))
+                                for c in nb.cells if samples.is_answer(c)])
+        trusted, student, judge = set(), {}, {}
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code":
+                continue
+            if samples.is_test(cell):
+                names = [n for n in values.names_read(cell.source) if n not in trusted or n in answers]
+                text = json.dumps({n: values.encode(student[n]) for n in names}, allow_nan=False)
+                payload = path.parent / "values.json"
+                try:
+                    Path(payload).write_text(text)
+                except OSError:
+                    payload = Path(os.environ.get("TMPDIR", "/tmp")) / "values.json"
+                    payload.write_text(text)
+                values.inject(judge, str(payload))
+                payload.unlink()
+                for name in names:
+                    got, want = judge[name], student[name]
+                    if isinstance(want, pd.DataFrame):
+                        pd.testing.assert_frame_equal(got, want, check_exact=True)
+                    elif isinstance(want, pd.Series):
+                        pd.testing.assert_series_equal(got, want, check_exact=True)
+                    else:
+                        assert type(got) is type(want) and got == want, (path.name, name)
+                exec(cell.source, judge)  # the hidden tests pass on the values carried over
+            elif meta.get("locked") and not meta.get("solution"):
+                exec(cell.source, student)
+                exec(cell.source, judge)
+                trusted |= values.names_bound(cell.source)
+            elif samples.is_answer(cell):
+                exec(samples.solution_code(cell.source), student)
+
+
+def test_values_that_cannot_cross_say_so_and_nothing_runs_while_reading(tmp_path):
+    from course.grading import values
+
+    payload = {"f": values.encode(lambda: 1), "gone": {"t": "missing"}, "evil": {"t": "frame", "index": 1},
+               "nested": values.encode({"a": [1, 2.5, float("nan"), None, "x"], (1, 2): {3}})}
+    file = tmp_path / "values.json"
+    file.write_text(json.dumps(payload))
+    namespace = {"gone": 1}
+    values.inject(namespace, str(file))
+    assert isinstance(namespace["f"], values.NotCheckable) and "function" in repr(namespace["f"])
+    assert "gone" not in namespace  # missing in the kernel: missing for the test too
+    assert isinstance(namespace["evil"], values.NotCheckable)
+    assert namespace["nested"]["a"][:2] == [1, 2.5] and namespace["nested"][(1, 2)] == {3}
+    assert sorted(values.names_read('assert "x" in globals()\nfrom m import y\nassert y(z) and pd.isna(w)')) == \
+        ["pd", "w", "x", "z"]
+
+
+def test_output_caps_keep_errors_and_say_what_was_cut():
+    big = nbformat.v4.new_output("stream", name="stdout", text="x" * 5000)
+    error = nbformat.v4.new_output("error", ename="AssertionError", evalue="y" * 5000, traceback=["t" * 5000])
+    kept, cut = execute.cap_outputs([big, error], 1000, "the limit is 1 KB per cell")
+    assert cut > 0 and kept[0]["text"] == "x" * 1000
+    assert kept[1]["output_type"] == "error"  # a failed test stays failed
+    assert "output cut here: the limit is 1 KB per cell" in kept[-1]["text"]
+
+
+def test_status_reasons_for_a_loop_that_catches_interrupts_and_a_missing_module():
+    lim = {"cell_timeout": 30, "notebook_timeout": 180}
+    state, reason = status.judge([{"kind": "cell timeout", "cell": "answer_q1", "seconds": 30},
+                                  {"kind": "kernel unresponsive", "cell": "answer_q1"}], [], lim)
+    assert state == "timed out" and "did not stop when interrupted" in reason
+    assert "other cells were graded" not in reason  # no longer contradicts itself
+    state, reason = status.judge([{"kind": "missing module", "cell": "answer_q2", "module": "seaborn",
+                                   "judged": False}], [], lim)
+    assert state == "graded" and "seaborn" in reason and "not installed" in reason
+    state, reason = status.judge([{"kind": "missing module", "cell": "test_q2", "module": "scipy",
+                                   "judged": True}], [], lim)
+    assert state == "error" and "scipy" in reason
+
+
+def test_autograde_refuses_without_a_sandbox_unless_told(tmp_path, monkeypatch, capsys):
+    from course.grading import sandbox
+
+    root = make_course(tmp_path / "course")
+    code, out = run_cli("--root", root, "generate", ASSIGNMENT)
+    assert code == 0, out
+    source = nbformat.read(root / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    release = nbformat.read(root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    samples.write("correct", source, release, root / "submitted" / "alice" / ASSIGNMENT, ASSIGNMENT)
+    (root / "nbgrader_config.py").write_text((root / "nbgrader_config.py").read_text()
+                                             + '\nc.CourseExecute.sandbox = "bwrap"\n')
+    monkeypatch.setattr(sandbox, "available", lambda: (False, "bubblewrap (`bwrap`) is not installed; " + sandbox.FIX))
+    code, out = run_cli("--root", root, "autograde", ASSIGNMENT)
+    err = capsys.readouterr().err
+    assert code == 1 and "refusing to run student code without a sandbox" in err
+    assert "apt-get install bubblewrap" in err and "--no-sandbox" in err
+    assert not (root / "autograded" / "alice").exists()
+    code, out = run_cli("--root", root, "autograde", ASSIGNMENT, "--no-sandbox")
+    assert code == 0, out
+    assert "WARNING: grading WITHOUT a sandbox" in out
+    record = status.read(root / "autograded", ASSIGNMENT)["alice"]
+    assert record["sandbox"] == "none (--no-sandbox)" and record["status"] == "graded"
+    code, out = run_cli("--root", root, "status", ASSIGNMENT)
+    assert "WARNING: graded without a sandbox" in out and "alice" in out
+    code, out = run_cli("--root", root, "export", ASSIGNMENT, "--to", root / "grades.csv")
+    assert "none (--no-sandbox)" in (root / "grades.csv").read_text()

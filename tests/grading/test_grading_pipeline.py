@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from grading_helpers import ASSIGNMENT, CELL_TIMEOUT, EXTRA, notebooks, run_cli, submit, submit_notebook
+from grading_helpers import ASSIGNMENT, CELL_TIMEOUT, EXTRA, SANDBOX, notebooks, run_cli, submit, submit_notebook
 
 from course.grading import config as course_config
 from course.grading import feedback as fb
@@ -45,7 +45,8 @@ def test_every_sample_gets_its_score_and_status(course, graded, kind):
     row = export_rows(course)[kind]
     assert row["status"] == samples.STATUS[kind]
     assert float(row["auto_score"]) == samples.expected_auto_score(kind, source)
-    assert float(row["max_score"]) == 12.0
+    tests, manual = samples.points(source)
+    assert float(row["max_score"]) == sum(tests) + manual
     if kind in ("correct", "wrong", "untouched", "extra_cell"):
         assert row["reason"] == ""
     else:
@@ -111,7 +112,8 @@ def test_student_files_stay_in_their_own_working_folder(course, graded):
     nb = nbformat.read(course / "autograded" / "extra_cell" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "checking my own work in" in printed
-    assert str(course) not in printed and "course-grade-" in printed
+    assert str(course) not in printed
+    assert ("/grading/work" if SANDBOX == "bwrap" else "course-grade-") in printed
 
 
 def test_feedback_never_shows_hidden_tests(course, graded):
@@ -165,9 +167,17 @@ def test_manual_grades_survive_reruns(course, graded):
         assert gradebook_grades(course, "manual")["written_q4"] == (None, 3.0, False)
         row = export_rows(course)["manual"]
         assert (row["written_q4"], row["score"], row["needs_manual_grade"]) == ("3", "11", "0")
-    submit(course, "manual", "extra_cell")  # a changed resubmission: regraded, the hand grade kept for review
+    submit(course, "manual", "extra_cell")  # resubmitted with other code but the same written answer:
     code, out = run_cli("--root", course, "autograde", ASSIGNMENT, "--student", "manual")
-    assert "1 to grade" in out
+    assert "1 to grade" in out  # regraded, and the unchanged answer keeps its hand grade, not flagged again
+    assert gradebook_grades(course, "manual")["written_q4"][1:] == (3.0, False)
+    source, release = notebooks(course)
+    nb = samples.make("correct", source, release)
+    written = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "written_q4")
+    written.source = samples.WRITTEN + " I changed my mind about the second figure."
+    submit_notebook(course, "manual", nb, replace=True)
+    code, out = run_cli("--root", course, "autograde", ASSIGNMENT, "--student", "manual")
+    assert "1 to grade" in out  # a changed answer: the hand grade is kept for review, and flagged again
     assert gradebook_grades(course, "manual")["written_q4"][1:] == (3.0, True)
 
 
@@ -261,3 +271,18 @@ def test_the_records_file_is_inside_autograded_and_hidden_from_nbgrader(course, 
     data = json.loads(file.read_text())
     assert set(data) >= set(samples.KINDS)
     assert all(rec["fingerprint"] for rec in data.values())
+
+
+def test_the_feedback_summary_never_claims_clean_pages_that_were_not(course, graded):
+    """With the course's filter switched off the page shows hidden tests: it is deleted, and the
+    summary says so instead of "no hidden test in any of them"."""
+    config_file = course / "nbgrader_config.py"
+    original = config_file.read_text()
+    config_file.write_text(original + "\nc.GenerateFeedback.preprocessors = [GetGrades]\n")
+    try:
+        code, out = run_cli("--root", course, "feedback", ASSIGNMENT, "--student", "wrong")
+    finally:
+        config_file.write_text(original)
+    assert code == 1
+    assert "no hidden test in any of them" not in out and "showed hidden tests and were deleted" in out
+    assert not (course / "feedback" / "wrong" / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
