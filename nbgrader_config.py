@@ -4,7 +4,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
 from course.grading.autograde import autograde_preprocessors, sanitize_preprocessors
-from course.grading.feedback import CapOutputs, HideHiddenTests
+from course.grading.feedback import CapOutputs, HideHiddenTests, NotGradedYet
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
 
@@ -39,7 +39,8 @@ c.Autograde.sanitize_preprocessors = sanitize_preprocessors()    # restore delet
 c.Autograde.autograde_preprocessors = autograde_preprocessors()  # sandbox, tests judged outside it,
                                                                  # limits, output caps, dead kernels recorded
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CapOutputs,  # no hidden tests, outputs capped
-                                    CSSHTMLHeaderPreprocessor]
+                                    CSSHTMLHeaderPreprocessor,
+                                    NotGradedYet]  # an answer still to grade by hand shows no score
 
 # -- importing an LMS download (course grade collect / nbgrader zip_collect) ------------------------------
 # A submitted file's name must contain the student id, then an underscore, then the notebook name, e.g.

@@ -4,7 +4,8 @@
     course grade collect   ASSIGNMENT DOWNLOAD  an LMS download (zip or folder) into submitted/ (nbgrader zip_collect)
     course grade autograde ASSIGNMENT           run and score every submission, side by side, each with a status
     course grade status    ASSIGNMENT           what happened to each submission, and why
-    course grade feedback  ASSIGNMENT           feedback HTML for students, without the hidden tests
+    course grade feedback  ASSIGNMENT           feedback HTML for students, without the hidden tests (students
+                                                with answers still to grade by hand get none; --force)
     course grade export    [ASSIGNMENT ...]     the gradebook as CSV, per question, with status and reason
 
 Manual grading of the written answers happens in JupyterLab's Formgrader (see exercises/README.md).
@@ -52,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("feedback", help="feedback HTML in feedback/, without hidden tests")
     p.add_argument("assignment")
     p.add_argument("--student", action="append", help="only this student (repeat for more)")
+    p.add_argument("--force", action="store_true",
+                   help="also write pages for students with answers still to grade by hand (marked \"Not graded "
+                        "yet\"; by default they get no page and are listed)")
 
     p = verbs.add_parser("export", help="write the gradebook as CSV")
     p.add_argument("assignment", nargs="*", help="assignments to export (default: all)")
@@ -185,67 +189,17 @@ def status_verb(root: Path, args) -> int:
     if not records:
         print(f"{args.assignment}: nothing graded yet (run `course grade autograde {args.assignment}`)")
         return 1
-    from .autograde import scores
-
     unsandboxed = sorted(s for s, rec in records.items() if (rec.get("sandbox") or "").startswith("none"))
     if unsandboxed:
         print(f"WARNING: graded without a sandbox (--no-sandbox): {', '.join(unsandboxed)}")
-    print(f"{'student':<20} {'status':<15} {'score':>7}  reason")
-    for student in sorted(records):
-        rec = records[student]
-        now = scores(config, args.assignment, student) if rec["status"] not in ("missing", "not a notebook") \
-            or "earlier grade" in (rec.get("reason") or "") else {}
-        score = f"{now['score']:g}/{now['max_score']:g}" if now else "-"
-        print(f"{student:<20} {rec['status']:<15} {score:>7}  {rec.get('reason') or ''}")
+    print("\n".join(status.table(config, args.assignment, records)))
     return 0
 
 
 def feedback(root: Path, args) -> int:
-    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-    from nbgrader.converters import GenerateFeedback
-    from nbgrader.preprocessors import GetGrades
-    from nbgrader.utils import temp_attrs
+    from .feedback import run
 
-    from .feedback import CapOutputs, HideHiddenTests, hidden_lines, leaks
-
-    config = course_config.load(root)
-    course = course_config.coursedir(config)
-    students = args.student or ["*"]
-    made = 0
-    for student in students:
-        app = _quiet_nbgrader_log(GenerateFeedback(coursedir=course, config=config), "ERROR")
-        if "preprocessors" not in config.GenerateFeedback:
-            app.preprocessors = [GetGrades, HideHiddenTests, CapOutputs, CSSHTMLHeaderPreprocessor]
-        app.force = True
-        with temp_attrs(course, assignment_id=args.assignment, student_id=student), _in(root):
-            try:
-                app.start()
-            except Exception as err:  # noqa: BLE001
-                print(f"course grade: feedback for {student}: {err}", file=sys.stderr)
-                return 1
-    with course_config.gradebook(config) as gb:
-        secret = [line for nb in gb.find_assignment(args.assignment).notebooks
-                  for cell in nb.source_cells for line in hidden_lines(cell.source or "")]
-    pages = sorted(Path(course.format_path(course.feedback_directory, "*", args.assignment)).parent.parent
-                   .glob(f"*/{args.assignment}/*.html"))
-    bad = []
-    for page in pages:
-        if args.student and page.parent.parent.name not in args.student:
-            continue
-        made += 1
-        shown = leaks(page.read_text(encoding="utf-8", errors="replace"), secret)
-        if shown:
-            bad.append(page)
-            page.unlink()
-            print(f"course grade: {page.relative_to(root)} showed hidden tests ({shown[0]!r}); deleted",
-                  file=sys.stderr)
-    where = f"{course.feedback_directory}/<student>/{args.assignment}/"
-    if bad:
-        print(f"{args.assignment}: {made - len(bad)} feedback page(s) in {where}; {len(bad)} other page(s) showed "
-              f"hidden tests and were deleted (see above): fix and rerun")
-    else:
-        print(f"{args.assignment}: {made} feedback page(s) in {where}, checked: no hidden test in any of them")
-    return 1 if bad else 0
+    return run(root, args.assignment, args.student, args.force)
 
 
 def export(root: Path, args) -> int:

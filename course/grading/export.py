@@ -5,10 +5,14 @@ gets a 0.0 that looks like a real zero. Here every row also says what happened:
 
     assignment, student_id, last_name, first_name, email, status, reason,
     <one column per graded cell, e.g. test_q1, test_q2, ..., written_q4>,
-    auto_score, manual_score, needs_manual_grade, raw_score, late_submission_penalty,
-    score, max_score, timestamp, sandbox
+    auto_score, manual_score, needs_manual_grade, to_grade_by_hand, raw_score,
+    late_submission_penalty, score, provisional, max_score, timestamp, sandbox
 
 `sandbox` says where the student's code ran ("bubblewrap 0.8.0", or "none (--no-sandbox)").
+`to_grade_by_hand` is the points of the cells still waiting for hand grading (a written answer
+not graded yet, or one whose text changed in a resubmission); while it is not 0, `provisional`
+is "yes": the score is not final (a changed answer's question column shows the earlier hand
+score, kept for your review).
 A question column is empty when the cell has no score yet (e.g. a written answer not yet graded
 by hand, or a submission that could not be run); status and reason come from
 `course.grading.status`. Rows are read through nbgrader's Gradebook API, never from the tables.
@@ -25,8 +29,8 @@ from . import config as course_config
 from . import status
 
 FIXED = ["assignment", "student_id", "last_name", "first_name", "email", "status", "reason"]
-TOTALS = ["auto_score", "manual_score", "needs_manual_grade", "raw_score", "late_submission_penalty",
-          "score", "max_score", "timestamp", "sandbox"]
+TOTALS = ["auto_score", "manual_score", "needs_manual_grade", "to_grade_by_hand", "raw_score",
+          "late_submission_penalty", "score", "provisional", "max_score", "timestamp", "sandbox"]
 
 
 def _question_columns(course, assignment) -> list[tuple[str, str, str]]:
@@ -91,8 +95,8 @@ def rows(config, assignments: list[str] | None = None) -> tuple[list[str], list[
                 row["reason"] = record.get("reason") or ("no submission" if submission is None else "")
                 row["sandbox"] = record.get("sandbox") or ""
                 if submission is None:
-                    row.update(auto_score="0", manual_score="0", needs_manual_grade="0", raw_score="0",
-                               late_submission_penalty="0", score="0")
+                    row.update(auto_score="0", manual_score="0", needs_manual_grade="0", to_grade_by_hand="0",
+                               raw_score="0", late_submission_penalty="0", score="0", provisional="no")
                     out.append(row)
                     continue
                 grades = {(nb.name, g.name): g for nb in submission.notebooks for g in nb.grades}
@@ -104,11 +108,13 @@ def rows(config, assignments: list[str] | None = None) -> tuple[list[str], list[
                 values = grades.values()
                 penalty = submission.late_submission_penalty or 0.0
                 raw = submission.score if shown else 0.0
+                waiting = sum(g.max_score or 0 for g in values if g.needs_manual_grade) if shown else 0
                 row.update(auto_score=_number(sum(g.auto_score or 0 for g in values) if shown else 0),
                            manual_score=_number(sum(g.manual_score or 0 for g in values) if shown else 0),
                            needs_manual_grade=str(sum(1 for g in values if g.needs_manual_grade) if shown else 0),
-                           raw_score=_number(raw), late_submission_penalty=_number(penalty),
-                           score=_number(max(0.0, raw - penalty)),
+                           to_grade_by_hand=_number(waiting), raw_score=_number(raw),
+                           late_submission_penalty=_number(penalty), score=_number(max(0.0, raw - penalty)),
+                           provisional="yes" if waiting else "no",
                            timestamp=str(submission.timestamp or ""))
                 out.append(row)
     return header, out

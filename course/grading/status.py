@@ -152,3 +152,71 @@ def judge(events: list[dict], findings: list[dict], limits: dict) -> tuple[str, 
         reasons.append(f"note: {', '.join(kinds)} also for {len({f['cell'] for f in minor})} text or answer "
                        f"cell(s) ({_cells(minor)})")
     return worst(statuses), "; ".join(reasons)
+
+
+# -- written answers (and other cells) still waiting for hand grading ------------------------------
+def hand_grading(config, assignment: str) -> dict[str, list[tuple[str, float]]]:
+    """The cells of each submission still waiting for hand grading: {student: [(grade id, points)]}.
+
+    A cell waits when nbgrader marks it "needs manual grade": a written answer not graded yet, or
+    one graded before whose text changed in a resubmission (the earlier hand score is kept for
+    review, but it is not final). Students with nothing waiting are left out."""
+    from nbgrader.api import MissingEntry
+
+    from . import config as course_config
+
+    waiting: dict[str, list[tuple[str, float]]] = {}
+    with course_config.gradebook(config) as gb:
+        try:
+            submissions = gb.find_assignment(assignment).submissions
+        except MissingEntry:
+            return waiting
+        for submission in submissions:
+            cells = [(g.name, float(g.max_score or 0)) for nb in submission.notebooks for g in nb.grades
+                     if g.needs_manual_grade]
+            if cells:
+                waiting[submission.student_id] = cells
+    return waiting
+
+
+def points(cells: list[tuple[str, float]]) -> float:
+    return sum(p for _, p in cells)
+
+
+def describe(waiting: dict[str, list[tuple[str, float]]], students=None) -> str:
+    """'garciamaria (written_q4, 16 pt), smithjane (written_q4, 16 pt)'"""
+    chosen = sorted(s for s in waiting if students is None or s in students)
+    return ", ".join(f"{s} ({', '.join(gid for gid, _ in waiting[s])}, {points(waiting[s]):g} pt)" for s in chosen)
+
+
+def table(config, assignment: str, records: dict[str, dict]) -> list[str]:
+    """The lines `course grade status` prints: one per submission, then a summary line.
+
+    The student column is as wide as the longest id, so long ids never push the others out of line."""
+    from collections import Counter
+
+    from .autograde import scores
+
+    waiting = hand_grading(config, assignment)
+    width = max([len("student"), *map(len, records)]) + 1
+    lines = [f"{'student':<{width}} {'status':<15} {'score':>7}  reason"]
+    for student in sorted(records):
+        rec = records[student]
+        now = scores(config, assignment, student) if rec["status"] not in ("missing", "not a notebook") \
+            or "earlier grade" in (rec.get("reason") or "") else {}
+        score = f"{now['score']:g}/{now['max_score']:g}" if now else "-"
+        reason = [rec.get("reason") or ""]
+        if student in waiting and now:  # the score is not final until these are graded
+            reason.insert(0, f"to grade by hand: {points(waiting[student]):g} pt")
+        lines.append(f"{student:<{width}} {rec['status']:<15} {score:>7}  {'; '.join(r for r in reason if r)}")
+    counts = Counter(rec["status"] for rec in records.values())
+    summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
+    pending = {s: cells for s, cells in waiting.items() if s in records}
+    if pending:
+        total = sum(points(cells) for cells in pending.values())
+        summary += (f"; to grade by hand: {len(pending)} submission(s), {total:g} pt (their scores are not final;"
+                    " grade them in Formgrader)")
+    else:
+        summary += "; to grade by hand: none"
+    lines.append(f"statuses: {summary}")
+    return lines

@@ -117,7 +117,8 @@ def test_student_files_stay_in_their_own_working_folder(course, graded):
 
 
 def test_feedback_never_shows_hidden_tests(course, graded):
-    code, out = run_cli("--root", course, "feedback", ASSIGNMENT)
+    # --force: the sample written answers are not graded by hand here; their pages say "Not graded yet"
+    code, out = run_cli("--root", course, "feedback", ASSIGNMENT, "--force")
     assert code == 0, out
     config = course_config.load(course)
     with course_config.gradebook(config) as gb:
@@ -280,7 +281,7 @@ def test_the_feedback_summary_never_claims_clean_pages_that_were_not(course, gra
     original = config_file.read_text()
     config_file.write_text(original + "\nc.GenerateFeedback.preprocessors = [GetGrades]\n")
     try:
-        code, out = run_cli("--root", course, "feedback", ASSIGNMENT, "--student", "wrong")
+        code, out = run_cli("--root", course, "feedback", ASSIGNMENT, "--student", "wrong", "--force")
     finally:
         config_file.write_text(original)
     assert code == 1
