@@ -11,6 +11,8 @@
 """
 from __future__ import annotations
 
+from .figures import OKABE_ITO, count_word, day, with_alt
+
 # label -> the `fact` rows of border_facts whose values add up to that source's total
 TOTALS = {
     "CIA Factbook, 2016+ editions": ["Armenia–Azerbaijan border, total"],
@@ -53,7 +55,7 @@ def totals_chart(title: str = "One border, three totals: the 2024 section's shar
     totals = border_totals().sort_values()
     part = section_km()
     fig, ax = plt.subplots(figsize=(9, 3.4))
-    ax.barh(totals.index, totals.values, color="#b9d7ea", edgecolor="#555")
+    ax.barh(totals.index, totals.values, color=OKABE_ITO["sky blue"], edgecolor="#555")
     for pos, km in enumerate(totals.values):
         ax.text(15, pos, f"{km:,.0f} km, of which the {part:g} km section is {part / km:.2%}", va="center",
                 fontsize=9)
@@ -65,7 +67,11 @@ def totals_chart(title: str = "One border, three totals: the 2024 section's shar
              "figure; 12.7 km: office of Azerbaijan's Deputy Prime Minister, 24 May 2024).", fontsize=7,
              ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return fig
+    shares = [f"{km:,.0f} km ({label}), of which the section is {part / km:.2%}" for label, km in totals.items()]
+    return with_alt(fig, f"Bar chart: {title}. The {part:g} km of border delimited in 2024 is under "
+                         f"{part / totals.min():.1%} of the Armenia–Azerbaijan border whichever total is used. "
+                         f"The three totals, by source: {'; '.join(shares)}. They differ by "
+                         f"{totals.max() - totals.min():,.0f} km.")
 
 
 def village_map(title: str = "The 2024 Tavush–Gazakh section: four village sites and their neighbours"):
@@ -82,17 +88,17 @@ def village_map(title: str = "The 2024 Tavush–Gazakh section: four village sit
     draw_places(ax, CONTEXT_PLACES)
     gazetteer = load("gazetteer").set_index("place_id")
     ijevan = gazetteer.loc["ijevan"]
-    ax.plot(ijevan["lon"], ijevan["lat"], marker="*", color="#9c2a00", markersize=15, zorder=6,
+    ax.plot(ijevan["lon"], ijevan["lat"], marker="*", color=OKABE_ITO["vermillion"], markersize=15, zorder=6,
             linestyle="none")
     ax.annotate(f"{both_names(ijevan)}, capital of Tavush province.\nThe four 2024 sections lie on the\n"
                 "Tavush–Gazakh border in this area\n(exact points not in the course data)",
                 (ijevan["lon"], ijevan["lat"]), xytext=(-150, -75), textcoords="offset points", fontsize=8,
-                zorder=7, arrowprops=dict(arrowstyle="->", color="#9c2a00"),
-                bbox=dict(boxstyle="round", facecolor="white", edgecolor="#9c2a00"))
+                zorder=7, arrowprops=dict(arrowstyle="->", color=OKABE_ITO["vermillion"]),
+                bbox=dict(boxstyle="round", facecolor="white", edgecolor=OKABE_ITO["vermillion"]))
     ax.set_title("Where: north-east Armenia / north-west Azerbaijan", fontsize=10)
     countries = [Patch(facecolor=COUNTRY_STYLE[iso][0], edgecolor="#555", label=COUNTRY_STYLE[iso][1])
                  for iso in ("ARM", "AZE", "GEO", "TUR")]
-    marks = [Line2D([0], [0], marker="*", color="#9c2a00", markersize=12, linestyle="none",
+    marks = [Line2D([0], [0], marker="*", color=OKABE_ITO["vermillion"], markersize=12, linestyle="none",
                     label="Ijevan (gazetteer point)"),
              Line2D([0], [0], marker="o", color="#222", markersize=4, linestyle="none",
                     label="other gazetteer places")]
@@ -120,7 +126,15 @@ def village_map(title: str = "The 2024 Tavush–Gazakh section: four village sit
     fig.suptitle(title, fontsize=12)
     fig.text(0.01, 0.005, SOURCE_NOTE + "\n" + VILLAGE_NOTE, fontsize=7, ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.09, 1, 0.96))
-    return fig
+    pairs = "; ".join(f"{a} (to Azerbaijan) beside {b} (stays in Armenia)" for a, b in rows)
+    return with_alt(fig, f"Map and table: {title}. In 2024 {count_word(len(rows))} Azerbaijani village sites on the "
+                         "Tavush–Gazakh section went to Azerbaijan, each beside a different Armenian village "
+                         f"that stays in Armenia: {pairs}. Agreed on {day(agreed)}; Azerbaijan's border "
+                         f"service took control of the {count_word(len(rows))} village areas on {day(handed)}. The map "
+                         "shows north-east Armenia and north-west Azerbaijan between Yerevan and Tbilisi, with "
+                         f"{both_names(ijevan)}, capital of Tavush province, marked by a star; the sections lie on "
+                         "the border in this area (the course data have no coordinates for the villages, so "
+                         "none are plotted).")
 
 
 __all__ = ["TOTALS", "border_totals", "section_km", "totals_chart", "village_map"]

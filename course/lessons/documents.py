@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .figures import OKABE_ITO, day, with_alt
+
 DOCUMENTS_FILE = Path(__file__).resolve().parent.parent / "lesson_data" / "02_documents.csv"
-RELATION_STYLE = {  # relation -> arrow colour; the legend explains each
-    "cites": "#9c2a00",
-    "amends": "#1f5f8b",
-    "rejects": "#555555",
-    "orders a new draft of": "#6a3d9a",
+RELATION_STYLE = {  # relation -> arrow colour (Okabe–Ito, course/lessons/figures.py); the legend explains each
+    "cites": OKABE_ITO["vermillion"],
+    "amends": OKABE_ITO["blue"],
+    "rejects": OKABE_ITO["black"],
+    "orders a new draft of": OKABE_ITO["reddish purple"],
+}
+RELATION_LINE = {  # relation -> line style, so no arrow is told apart by its colour alone
+    "cites": "-",
+    "amends": "--",
+    "rejects": ":",
+    "orders a new draft of": "-.",
 }
 SOURCE_NOTE = ("Data: course/lesson_data/02_documents.csv; dates from the course timeline "
                "(data: timeline) and the article's claim constitution.preamble-chain.")
@@ -60,6 +68,7 @@ def chain_figure(docs=None, title: str = "Armenia's constitution and the documen
             bend = 0.25 if place[doc["doc_id"]][1] != place[target][1] else -0.12  # cross-lane arrows arch up
             ax.annotate("", xy=(0.5, 0.5), xycoords=aim, xytext=(0.5, 0.5), textcoords=source, zorder=2,
                         arrowprops=dict(arrowstyle="-|>", color=RELATION_STYLE[doc["relation"]], lw=1.8,
+                                        linestyle=RELATION_LINE[doc["relation"]],
                                         mutation_scale=14, patchA=source.get_bbox_patch(),
                                         patchB=aim.get_bbox_patch(), connectionstyle=f"arc3,rad={bend}"))
     ax.set_xticks(list(docs.index), [f"{d:%d %b %Y}" for d in docs["date"]], fontsize=8)
@@ -71,12 +80,38 @@ def chain_figure(docs=None, title: str = "Armenia's constitution and the documen
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     used = [r for r in RELATION_STYLE if r in set(docs["relation"].dropna())]
-    handles = [Line2D([0], [0], color=RELATION_STYLE[r], lw=1.8, label=r) for r in used]
+    handles = [Line2D([0], [0], color=RELATION_STYLE[r], linestyle=RELATION_LINE[r], lw=1.8, label=r)
+               for r in used]
     ax.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.9, title_fontsize=8,
               title="Each arrow points to the\ndocument referred to, which it…")
     fig.text(0.01, 0.005, SOURCE_NOTE, fontsize=7, ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return fig
+    return with_alt(fig, chain_alt(docs))
 
 
-__all__ = ["chain_figure", "load_documents"]
+def chain_alt(docs) -> str:
+    """The text alternative of the chain figure: the chain of citations, then every other link."""
+    by_id = docs.set_index("doc_id")
+
+    def name(doc_id) -> str:
+        return f"{by_id.loc[doc_id, 'document']} ({day(by_id.loc[doc_id, 'date'])})"
+
+    links = docs[docs["refers_to"].notna() & docs["refers_to"].isin(by_id.index)]
+    cites = {row["doc_id"]: row["refers_to"] for _, row in links[links["relation"] == "cites"].iterrows()}
+    cited = set(cites.values())
+    text = "Diagram."
+    for head in [d for d in cites if d not in cited]:  # the latest document of each chain
+        chain, step = [head], head
+        while step in cites and cites[step] not in chain:
+            step = cites[step]
+            chain.append(step)
+        text += " Chain of citations: the " + ", which cites the ".join(name(d) for d in chain) + "."
+    others = [f"{name(row['doc_id'])} {row['relation']} {name(row['refers_to'])}"
+              for _, row in links[links["relation"] != "cites"].iterrows()]
+    if others:
+        text += " Other links: " + "; ".join(others) + "."
+    return text + (f" The diagram places the {len(docs)} documents in date order, with an arrow from each to "
+                   "the document it refers to.")
+
+
+__all__ = ["chain_alt", "chain_figure", "load_documents"]

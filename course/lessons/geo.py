@@ -127,7 +127,9 @@ def meghri_map(title: str = "The Meghri stretch: southern Armenia between mainla
              "border is simplified: the boxed labels say where a town really lies.",
              fontsize=7, ha="left", va="bottom", wrap=True)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return fig
+    from .figures import meghri_map_alt, with_alt  # the text alternative screen readers get
+
+    return with_alt(fig, meghri_map_alt(MEGHRI_PLACES))
 
 
 __all__ = ["EARTH_RADIUS_KM", "MEGHRI_EXTENT", "MEGHRI_PLACES", "ON_THE_RIVER", "distances_from", "haversine_km",

@@ -75,9 +75,11 @@ def ratio_chart(ratio_table, title="Azerbaijan ÷ Armenia, 2000–2024: how many
     fig, ax = plt.subplots(figsize=(9, 5))
     styles = {"milex_current_usd_m": "-", "milex_constant_2023_usd_m": "--", "gdp_current_usd": "-.",
               "population": ":"}
-    for column in ratio_table.columns:
-        ax.plot(ratio_table.index, ratio_table[column], styles.get(column, "-"), marker="o", markersize=3,
-                label=MEASURES.get(column, column))
+    from .figures import MARKERS, PALETTE, ratio_chart_alt, with_alt  # Okabe–Ito colours, one marker per line
+
+    for n, column in enumerate(ratio_table.columns):
+        ax.plot(ratio_table.index, ratio_table[column], styles.get(column, "-"), marker=MARKERS[n % len(MARKERS)],
+                markersize=3, color=PALETTE[n % len(PALETTE)], label=MEASURES.get(column, column))
     ax.axhline(1, color="#222", linewidth=0.8)
     ax.text(2000, 1.1, "1 = the same size", fontsize=7, color="#222")
     ax.set_ylim(0, max(9.0, float(ratio_table.max().max()) * 1.1))
@@ -88,7 +90,7 @@ def ratio_chart(ratio_table, title="Azerbaijan ÷ Armenia, 2000–2024: how many
     ax.legend(loc="upper left", fontsize=8, bbox_to_anchor=(0.0, 0.93))
     fig.text(0.01, 0.005, SOURCE_NOTE, fontsize=7, ha="left", va="bottom", wrap=True)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return fig
+    return with_alt(fig, ratio_chart_alt(ratio_table, MEASURES))
 
 
 def spending_chart(table, title="Military spending, Armenia and Azerbaijan, 2000–2024 (SIPRI 2025 release)"):
@@ -97,8 +99,12 @@ def spending_chart(table, title="Military spending, Armenia and Azerbaijan, 2000
 
     names = {"ARM": "Armenia", "AZE": "Azerbaijan"}
     fig, ax = plt.subplots(figsize=(9, 5))
-    for iso3, part in table.groupby("iso3"):
-        ax.plot(part["year"], part["milex_current_usd_m"], marker="o", markersize=3, label=names.get(iso3, iso3))
+    from .figures import LINESTYLES, MARKERS, PALETTE, spending_chart_alt, with_alt
+
+    for n, (iso3, part) in enumerate(table.groupby("iso3")):  # colour, line style and marker per country
+        ax.plot(part["year"], part["milex_current_usd_m"], marker=MARKERS[n % len(MARKERS)], markersize=3,
+                linestyle=LINESTYLES[n % len(LINESTYLES)], color=PALETTE[n % len(PALETTE)],
+                label=names.get(iso3, iso3))
     ax.set_ylim(0, float(table["milex_current_usd_m"].max()) * 1.35)  # room for the event labels
     _mark_events(ax)
     ax.set_xlabel("Year")
@@ -107,7 +113,7 @@ def spending_chart(table, title="Military spending, Armenia and Azerbaijan, 2000
     ax.legend(loc="upper left", fontsize=8)
     fig.text(0.01, 0.005, SOURCE_NOTE, fontsize=7, ha="left", va="bottom", wrap=True)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return fig
+    return with_alt(fig, spending_chart_alt(table))
 
 
 __all__ = ["EVENTS", "MEASURES", "panel", "ratio_chart", "ratios", "side_by_side", "spending_chart"]

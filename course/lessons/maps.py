@@ -118,4 +118,6 @@ def region_map(place_ids=None, extent=SOUTH_CAUCASUS, title="The South Caucasus"
     ax.set_title(title)
     fig.text(0.01, 0.005, SOURCE_NOTE, fontsize=7, ha="left", va="bottom", wrap=True)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    from .figures import region_map_alt, with_alt  # the text alternative screen readers get
+
+    return with_alt(fig, region_map_alt(place_ids, extent, title))

@@ -15,10 +15,23 @@ import html
 
 import ipywidgets as w
 
+from ..quizzes.widget import FEEDBACK_COLOURS
 from . import negotiation as neg
 
 RED_LINE_OPTIONS = [("none", 0), ("refuses worst", 1), ("best only", 2)]
-GREEN, RED, GREY = "#1b6e20", "#9c2a00", "#444"
+
+
+def _colour(tone: str) -> str:
+    """The quiz's feedback colour for `tone` on the current theme (light or dark: THEME_CSS)."""
+    return f"var(--course-neg-{tone}, {FEEDBACK_COLOURS[tone]['light']})"
+
+
+# The same checked colours as the quiz feedback (tests/test_contrast.py), switched with the theme.
+THEME_CSS = "<style>{}{}</style>".format(
+    ".course-negotiation{" + ";".join(f"--course-neg-{t}:{c['light']}" for t, c in FEEDBACK_COLOURS.items()) + "}",
+    'body[data-jp-theme-light="false"] .course-negotiation{'
+    + ";".join(f"--course-neg-{t}:{c['dark']}" for t, c in FEEDBACK_COLOURS.items()) + "}")
+GREEN, RED, GREY = _colour("right"), _colour("wrong"), _colour("info")
 
 
 def text_to_html(text: str) -> str:
@@ -76,7 +89,8 @@ class NegotiationPanel(w.VBox):
         self.verdict = w.HTML()
         for control in self._controls():
             control.observe(self._changed, names="value")
-        header = w.HTML(f"<h4>{html.escape(m.title)}</h4><p><i>{html.escape(m.note)}</i></p>")
+        header = w.HTML(f"{THEME_CSS}<h3 style='font-size:1.15em;margin:0.4em 0'>{html.escape(m.title)}</h3>"
+                        f"<p><i>{html.escape(m.note)}</i></p>")
         package_box = w.VBox([w.HTML("<b>Your package</b> (one treatment per deadlock):"),
                               *self.treatments.values()])
         super().__init__([header, package_box, w.HBox(columns), self.reset_button, self.verdict],

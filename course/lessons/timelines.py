@@ -7,6 +7,9 @@ reader can see that the chart hides nothing silently.
 """
 from __future__ import annotations
 
+from .figures import PALETTE as PALETTE_8
+from .figures import day, listing, with_alt
+
 CATEGORY_LABELS = {  # category in the timeline data -> label on the chart
     "origins": "Origins",
     "war_ceasefire": "War and ceasefires",
@@ -20,8 +23,10 @@ CATEGORY_LABELS = {  # category in the timeline data -> label on the chart
     "peace_treaty": "Peace treaty",
     "armenia_politics": "Armenian politics",
 }
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-           "#bcbd22", "#17becf", "#393b79")  # one colour per category, in the order above
+# One colour per category, in the order above: the Okabe–Ito palette (safe for colour-blind
+# readers; course/lessons/figures.py), repeated past eight. The colour only echoes the lane: each
+# category has its own row, named on the axis, so no meaning rests on the colour.
+PALETTE = tuple(PALETTE_8[i % len(PALETTE_8)] for i in range(len(CATEGORY_LABELS)))
 SOURCE = "Source: course timeline (data set `timeline`; each row lists its own sources and their types)."
 LABEL_HEIGHT = 14  # points between a dot and its caption
 EDGE = 0.12  # captions of dots this close to either end of the time axis run inwards
@@ -109,7 +114,30 @@ def timeline_chart(events, start=None, end=None, labels=None, title="Dated event
         note += f", {left_out} not fully verified left out." if left_out else "."
     fig.text(0.01, 0.01, note, fontsize=7.5, ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return fig
+    return with_alt(fig, timeline_alt(rows, title, labels or {}, present, left_out if verified_only else 0))
+
+
+def timeline_alt(rows, title: str, labels: dict, present: list, left_out: int = 0) -> str:
+    """The text alternative of a timeline: span, count per category, and the labelled events."""
+    counts = rows["category"].astype("string").value_counts()
+    per_category = listing(f"{CATEGORY_LABELS.get(c, c)} {int(counts[c])}" for c in present)
+    text = (f"Timeline: {title}. {len(rows)} dated events from {day(rows['date'].min())} to "
+            f"{day(rows['date'].max())}, one row per category.")
+    busiest = counts.idxmax()
+    if len(present) > 1 and (counts == counts.max()).sum() == 1:
+        text += f" The most events fall under {CATEGORY_LABELS.get(busiest, busiest)}."
+    text += f" Events per category: {per_category}."
+    if labels:
+        by_date = rows.set_index(rows["date_text"].astype("string"))
+        marked = []
+        for date_text, caption in labels.items():
+            row = by_date.loc[[date_text]].iloc[0]
+            when = day(row["date"]) if str(row["date_precision"]) == "day" else f"{row['date']:%B %Y}"
+            marked.append((row["date"], f"{when}: {caption.lstrip('_')}"))
+        text += " Labelled on the chart, in date order: " + "; ".join(m for _, m in sorted(marked)) + "."
+    if left_out:
+        text += f" {left_out} events not fully verified are left out."
+    return text
 
 
 def _days(n: int):
@@ -146,4 +174,4 @@ def _add_labels(ax, rows, lane, labels) -> None:
                     zorder=4)
 
 
-__all__ = ["CATEGORY_LABELS", "select", "timeline_chart"]
+__all__ = ["CATEGORY_LABELS", "select", "timeline_alt", "timeline_chart"]

@@ -4,6 +4,12 @@ The widget only wires inputs to `Question.grade`; all judging lives in `model.py
 goes into an HTML widget marked as a polite live region so screen readers announce it. Options
 are shuffled with a seed made from the lesson and question id, so the order survives a restart.
 After `question.tries` wrong tries the correct answer is shown.
+
+Keyboard (tests/browser/test_keyboard.py): Tab / Shift+Tab reach every option and input, each with
+a visible focus ring; Space chooses an option or opens a dropdown (then arrows and Enter); Enter on
+"Check" checks. In a notebook JupyterLab itself takes ArrowUp/ArrowDown on anything that is not a
+text field (they move between cells), so the quiz never relies on them. Feedback colours suit the
+light and the dark themes (FEEDBACK_COLOURS; tests/test_contrast.py).
 """
 from __future__ import annotations
 
@@ -18,12 +24,37 @@ from . import model, text
 from .render import escape, inline_html, markdown_html, plain
 
 CHOOSE = "— choose —"
+# Feedback colours per tone, for JupyterLab's light themes and its dark ones (tests/test_contrast.py
+# checks each against the theme's backgrounds: WCAG AA, 4.5:1). A mark (✔/✘) always goes with
+# the colour, so colour is never the only signal.
+FEEDBACK_COLOURS = {
+    "right": {"light": "#1b6e20", "dark": "#81c995"},
+    "wrong": {"light": "#9c2a00", "dark": "#ff9e80"},
+    "info": {"light": "#444444", "dark": "#d0d0d0"},
+}
+# A focus ring that every input of a quiz shows when reached by keyboard (ipywidgets' own is a
+# 1 px border colour change on some inputs, none on others).
+FOCUS_RING = "2px solid var(--jp-brand-color1, #1976d2)"
+
+
+def _theme_css() -> str:
+    light = ";".join(f"--course-quiz-{tone}:{c['light']}" for tone, c in FEEDBACK_COLOURS.items())
+    dark = ";".join(f"--course-quiz-{tone}:{c['dark']}" for tone, c in FEEDBACK_COLOURS.items())
+    return (f".course-quiz{{{light}}}"
+            f"body[data-jp-theme-light=\"false\"] .course-quiz{{{dark}}}"
+            f".course-quiz .course-quiz-question :focus-visible{{outline:{FOCUS_RING} !important;outline-offset:1px}}"
+            # visually hidden, still read: the matching dropdowns' labels
+            ".course-quiz .course-match .widget-label{position:absolute !important;width:1px !important;"
+            "height:1px !important;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;margin:0;padding:0}")
+
+
 # ipywidgets gives each radio option a fixed 20 px line, so a long option would wrap over the
 # one below (seen in the browser test). This lets an option grow to as many lines as it needs.
 STYLE = ("<style>.course-quiz .widget-radio-box label{display:flex;flex-direction:row-reverse;"
          "justify-content:flex-end;align-items:flex-start;height:auto;"
          "min-height:var(--jp-widgets-radio-item-height);line-height:1.4;padding:2px 0}"
-         ".course-quiz .widget-radio-box label input{float:none;flex:none;margin-top:2px}</style>")
+         ".course-quiz .widget-radio-box label input{float:none;flex:none;margin-top:2px}"
+         + _theme_css() + "</style>")
 
 
 def shuffled(seq, seed: str) -> list:
@@ -63,8 +94,9 @@ class Shared:
 
 
 def _status_html(body: str, tone: str = "") -> str:
-    colours = {"right": "#1b6e20", "wrong": "#9c2a00", "info": "#444"}
-    style = f"color:{colours[tone]};" if tone in colours else ""
+    # The theme's colour through a CSS variable (set in STYLE); the light one where STYLE is absent.
+    style = (f"color:var(--course-quiz-{tone}, {FEEDBACK_COLOURS[tone]['light']});"
+             if tone in FEEDBACK_COLOURS else "")
     return f'<div role="status" aria-live="polite" style="{style}">{body}</div>'
 
 
@@ -123,7 +155,12 @@ class QuestionPanel(w.VBox):
         self.matches = []
         rows = []
         for pair in shuffled(q.pairs, seed + ":left"):
-            dropdown = w.Dropdown(options=choices, value=None, layout=auto, style=shared.style(DescriptionStyle))
+            # The item is also the dropdown's description: a <label> tied to the <select>, so a
+            # screen reader names the dropdown after the item it matches. On screen the bold item
+            # shows it; the label is visually hidden (class course-match, see STYLE).
+            dropdown = w.Dropdown(options=choices, value=None, description=plain(pair.left), layout=auto,
+                                  style=shared.style(DescriptionStyle))
+            dropdown.add_class("course-match")
             self.matches.append((pair.left, dropdown))
             rows.append(w.HBox([shared.html(f"<b>{escape(pair.left)}</b>&nbsp;→&nbsp;"), dropdown],
                                layout=shared.layout()))
@@ -213,7 +250,9 @@ class Quiz(w.VBox):
                        for n, q in enumerate(self.questions, start=1)]
         self.score = shared.html()
         self._update_score()
-        title = shared.html(f"{STYLE}<h4>Quiz: {escape(bank.title)}</h4>")
+        # h3: lessons put their quizzes under a level-2 section heading (axe-core's heading-order
+        # rule flagged the h4 this used to be, which skipped a level).
+        title = shared.html(f"{STYLE}<h3 style='font-size:1.15em;margin:0.4em 0'>Quiz: {escape(bank.title)}</h3>")
         super().__init__([title, *self.panels, self.score], layout=shared.layout())
         self.add_class("course-quiz")
 

@@ -10,6 +10,8 @@ For each lesson (default: every notebooks/*.ipynb), in JupyterLab driven in Debi
   means answerable). Target: <= 10 s.
 - click -> feedback: from the click on "Check" (timed inside the page) until the question's
   feedback changes on screen, alternating a wrong and the right answer. Target: <= 0.5 s.
+- accessibility: after the timings, axe-core's violations on the page, by rule: JupyterLab's own
+  are recorded in the report (upstream's to fix), not judged; `pytest -m a11y` judges the course's.
 
 One JupyterLab server and one browser for the whole run, as in the test suite; the first
 lesson also pays for the browser's cold cache. Not collected by pytest (not a test_*.py file);
@@ -33,6 +35,8 @@ from labdriver import (  # noqa: E402
     VIEWPORT,
     LabServer,
     NotebookPage,
+    axe_audit,
+    axe_summary,
     expected_questions,
     launch_browser,
     lesson_notebooks,
@@ -83,6 +87,18 @@ def click_latencies(nb: NotebookPage, question, clicks: int) -> list[float]:
     return out
 
 
+def audit(page) -> dict | None:
+    """axe-core's violations on the page: JupyterLab's own are recorded here, not judged (the
+    browser suite's `pytest -m a11y` fails on the course's). None without axe-playwright-python.
+    With JupyterLab's default windowing, cells off screen are not rendered and not audited."""
+    try:
+        report = axe_audit(page)
+    except ImportError:
+        return None
+    return {"version": report["version"], "jupyterlab": axe_summary(report["lab"]),
+            "course": axe_summary(report["course"]), "library": axe_summary(report["upstream"])}
+
+
 def bench_lesson(context, server: LabServer, path: str, clicks: int) -> dict:
     from course.quizzes import model
 
@@ -108,6 +124,7 @@ def bench_lesson(context, server: LabServer, path: str, clicks: int) -> dict:
         if choice:
             result["question"] = choice[0].id
             result["click_to_feedback_s"] = click_latencies(nb, choice[0], clicks)
+        result["axe"] = audit(page)  # after the timings, so it does not slow them
     finally:
         nb.shut_down()
         page.close()
@@ -173,6 +190,14 @@ def main(argv: list[str] | None = None) -> int:
           f"{'met' if worst_open <= OPEN_TARGET_S else 'MISSED'}")
     print(f"click -> feedback: worst {worst_click:.3f} s (target <= {CLICK_TARGET_S:g} s): "
           f"{'met' if worst_click <= CLICK_TARGET_S else 'MISSED'}")
+    audits = [(Path(r["lesson"]).stem, r["axe"]) for r in results if r.get("axe")]
+    if audits:
+        print(f"\naxe-core {audits[0][1]['version']}: violations by rule (elements); JupyterLab's own are "
+              "upstream's to fix and not judged here")
+        for stem, found in audits:
+            print(f"{stem:<18}JupyterLab: {found['jupyterlab'] or 'none'}")
+            if found["course"] or found["library"]:
+                print(f"{'':<18}course: {found['course'] or 'none'}; library: {found['library'] or 'none'}")
     if args.json:
         args.json.write_text(json.dumps({"server_start_s": server_s, "cpus": os.cpu_count(),
                                          "load_before": load_before, "load_after": load_after,

@@ -23,6 +23,8 @@ NO_BROWSER = why_no_browser()
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "browser: drives JupyterLab in a real Chromium (deselect with -m 'not browser')")
+    config.addinivalue_line(
+        "markers", "a11y: accessibility checks in the real browser: axe-core audit, keyboard, figure alt text")
 
 
 @pytest.hookimpl(hookwrapper=True)

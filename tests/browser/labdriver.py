@@ -73,11 +73,21 @@ LAB_SETTINGS = {
 }
 
 
-class LabServer:
-    """`jupyter lab` on 127.0.0.1 with a token, serving `root`, all state under `state`."""
+# For the accessibility audit: every cell rendered, so axe-core sees the whole notebook (in the
+# default windowing mode JupyterLab leaves off-screen cells unrendered).
+AUDIT_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+}
 
-    def __init__(self, root: Path, state: Path):
+
+class LabServer:
+    """`jupyter lab` on 127.0.0.1 with a token, serving `root`, all state under `state`.
+
+    `settings` adds JupyterLab user settings to LAB_SETTINGS (file name -> values)."""
+
+    def __init__(self, root: Path, state: Path, settings: dict | None = None):
         self.root, self.state = Path(root), Path(state)
+        self.settings = {**LAB_SETTINGS, **(settings or {})}
         self.token = secrets.token_hex(16)
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}/"
@@ -100,7 +110,7 @@ class LabServer:
 
     def start(self, timeout: float = 90) -> LabServer:
         env = self.environment()
-        for rel, values in LAB_SETTINGS.items():
+        for rel, values in self.settings.items():
             path = Path(env["JUPYTERLAB_SETTINGS_DIR"]) / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values), encoding="utf-8")
@@ -516,6 +526,71 @@ class NotebookPage:
                     text: ((label ? label.innerText : e.innerText) || '').trim(),
                     inPanel: !!e.closest('.course-quiz-question')};
         }""")
+
+
+# -- accessibility: axe-core on the page -----------------------------------------------------------
+# What the course renders: anything INSIDE an output (figures, tables, quiz panels, the negotiation
+# panel, text versions) or a rendered Markdown cell. The output container itself, the editors,
+# toolbars and menus are JupyterLab's.
+COURSE_SCOPE = ".jp-OutputArea-output, .jp-RenderedMarkdown"
+# Violations inside course output that come from a library the course cannot change, with why.
+UPSTREAM = {
+    ("aria-input-field-name", ".noUi-handle"):
+        "ipywidgets' sliders (IntSlider, SelectionSlider) give noUiSlider's handle no accessible name; "
+        "ipywidgets 8.1 has no option to set one",
+}
+AXE_RUN = """async () => {
+    const results = await axe.run(document, {resultTypes: ['violations']});
+    const scope = %s;
+    const out = [];
+    for (const rule of results.violations) {
+        for (const node of rule.nodes) {
+            const target = node.target[node.target.length - 1];
+            let el = null;
+            try { el = typeof target === 'string' ? document.querySelector(target) : null; } catch (e) {}
+            const owner = el && el.closest(scope);
+            const course = !!(owner && owner !== el);
+            out.push({id: rule.id, impact: node.impact || rule.impact, help: rule.help, course: course,
+                      target: node.target.map(String).join(' '), html: node.html.slice(0, 300),
+                      classes: el ? (el.className && el.className.baseVal !== undefined ? el.className.baseVal
+                                                                                       : String(el.className)) : ''});
+        }
+    }
+    return {version: axe.version, violations: out};
+}"""
+
+
+def axe_audit(page) -> dict:
+    """Run axe-core (bundled by the `axe-playwright-python` package: nothing is downloaded) on the
+    page. Returns {"version", "course": [...], "upstream": [...], "lab": [...]}, each a list of
+    {id, impact, help, target, html}: violations inside course output, those of them a library
+    causes (UPSTREAM, with the reason), and JupyterLab's own."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SCRIPT)
+    found = page.evaluate(AXE_RUN % json.dumps(COURSE_SCOPE))
+    report = {"version": found["version"], "course": [], "upstream": [], "lab": []}
+    for v in found["violations"]:
+        classes = v.pop("classes").split()
+        reason = next((why for (rule, cls), why in UPSTREAM.items()
+                       if rule == v["id"] and cls.lstrip(".") in classes), None)
+        if not v.pop("course"):
+            report["lab"].append(v)
+        elif reason:
+            report["upstream"].append({**v, "reason": reason})
+        else:
+            report["course"].append(v)
+    return report
+
+
+def axe_summary(violations: list[dict]) -> dict[str, int]:
+    """'rule-id (impact)' -> number of elements."""
+    counts: dict[str, int] = {}
+    for v in violations:
+        key = f"{v['id']} ({v['impact']})"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def error_outputs(cells: list[dict]) -> list[str]:
