@@ -10,7 +10,7 @@ import pytest
 from course import data
 
 EXPECTED_ROWS = {"timeline": 52, "gazetteer": 20, "villages_2024": 4, "border_facts": 18, "fact_notes": 9,
-                 "milex": 125, "gdp": 120, "population": 125, "outlines": 1741}
+                 "milex": 125, "gdp": 120, "population": 125, "outlines": 1741, "readings": 25}
 
 
 def test_names_lists_every_data_set():

@@ -7,6 +7,7 @@
     course grade feedback  ASSIGNMENT           feedback HTML for students, without the hidden tests (students
                                                 with answers still to grade by hand get none; --force)
     course grade export    [ASSIGNMENT ...]     the gradebook as CSV, per question, with status and reason
+    course grade report    ASSIGNMENT           after grading: scores, share right, the common known mistakes
 
 Manual grading of the written answers happens in JupyterLab's Formgrader (see exercises/README.md).
 Every verb works from any folder inside the course (the one holding nbgrader_config.py) or with --root.
@@ -60,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("export", help="write the gradebook as CSV")
     p.add_argument("assignment", nargs="*", help="assignments to export (default: all)")
     p.add_argument("--to", default="grades.csv", help="the CSV file to write (default: grades.csv)")
+
+    p = verbs.add_parser("report", help="the class report: scores, share right, common known mistakes")
+    p.add_argument("assignment")
+    p.add_argument("--out", help="the folder to write into (default: reports/ASSIGNMENT in the course folder)")
     return parser
 
 
@@ -217,8 +222,14 @@ def export(root: Path, args) -> int:
     return 0
 
 
+def report_verb(root: Path, args) -> int:
+    from . import report
+
+    return report.run(root, args.assignment, Path(args.out).resolve() if args.out else None)
+
+
 VERBS = {"generate": generate, "collect": collect, "autograde": autograde_verb, "status": status_verb,
-         "feedback": feedback, "export": export}
+         "feedback": feedback, "export": export, "report": report_verb}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     except course_config.CourseNotFound as err:
         print(f"course grade: {err}", file=sys.stderr)
         return 2
-    if args.verb in ("autograde", "status", "feedback", "export"):
+    if args.verb in ("autograde", "status", "feedback", "export", "report"):
         database = course_config.database_file(course_config.load(root))
         if database is not None and not database.is_file():
             print(f"course grade: no gradebook yet ({database}); run `course grade generate ASSIGNMENT` first",

@@ -118,6 +118,8 @@ def _column(values) -> dict:
     import numpy as np
     import pandas as pd
 
+    if type(values) is pd.arrays.NumpyExtensionArray:  # a Series' .array over a plain numpy column
+        values = values.to_numpy()
     dtype = values.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         cat = pd.Categorical(values)
@@ -280,6 +282,13 @@ def _dtype(name: str):
     raise ValueError(f"dtype {name} not carried")
 
 
+def _series(column, index, name=None):
+    """A Series of exactly the column's dtype (pandas would otherwise read an object array of text as str)."""
+    import pandas as pd
+
+    return pd.Series(column, index=index, name=name, dtype=column.dtype)
+
+
 def _uncolumn(data: dict):
     """A pandas array (or numpy array) from `_column`'s description."""
     import numpy as np
@@ -372,12 +381,12 @@ def decode(data: dict, name: str = "value"):
         return {decode(k, name): decode(v, name) for k, v in data["v"]}
     if kind == "frame":
         index, columns = _unindex(data["index"]), _unindex(data["columns"])
-        frame = pd.DataFrame({i: pd.Series(_uncolumn(col), index=index) for i, col in enumerate(data["data"])},
+        frame = pd.DataFrame({i: _series(_uncolumn(col), index) for i, col in enumerate(data["data"])},
                              index=index)
         frame.columns = columns
         return frame
     if kind == "series":
-        return pd.Series(_uncolumn(data["data"]), index=_unindex(data["index"]), name=decode(data["name"]))
+        return _series(_uncolumn(data["data"]), _unindex(data["index"]), decode(data["name"]))
     if kind == "index":
         return _unindex(data["v"])
     if kind == "ndarray":

@@ -201,24 +201,32 @@ def diffs_of(work: Path, names: list[str]) -> dict[str, str]:
     return found
 
 
+def _score(counts: dict) -> float:
+    judged = sum(counts.values()) - counts["equivalent"] - counts["untestable"]
+    return round(100.0 * (counts["killed"] + counts["timeout"]) / judged, 1) if judged else 100.0
+
+
 def summarise(package: str, work: Path, equivalent: dict[str, dict], seconds: float | None) -> dict:
     found = statuses(work)
     alive = [name for name, state in found.items() if state in ("survived", "no tests")]
     changes = diffs_of(work, alive)
     counts = dict.fromkeys(COUNTED, 0)
+    per_module: dict[str, dict] = {}  # the same counts for each mutated file (module name)
     survivors, stale = [], []
     for name, state in sorted(found.items()):
+        module = per_module.setdefault(name.rsplit(".", 1)[0], dict.fromkeys(COUNTED, 0))
         if state in ("survived", "no tests") and name in equivalent:
             expected = (equivalent[name].get("change") or "").strip()
             if expected and expected not in changes[name]:
                 stale.append(name)  # the numbering moved: count it as a survivor until equivalent.yaml is fixed
             else:
-                counts["untestable" if equivalent[name].get("kind") == "untestable" else "equivalent"] += 1
+                kind = "untestable" if equivalent[name].get("kind") == "untestable" else "equivalent"
+                counts[kind] += 1
+                module[kind] += 1
                 continue
-        if state in ("killed", "timeout", "survived", "no tests"):
-            counts[state] += 1
-        else:
-            counts["other"] += 1
+        kind = state if state in ("killed", "timeout", "survived", "no tests") else "other"
+        counts[kind] += 1
+        module[kind] += 1
         if state in ("survived", "no tests"):
             survivors.append({"mutant": name, "status": state, "diff": changes[name]})
     total = sum(counts.values())
@@ -229,6 +237,7 @@ def summarise(package: str, work: Path, equivalent: dict[str, dict], seconds: fl
                "deselected": json.loads(deselected.read_text(encoding="utf-8")) if deselected.exists() else [],
                "total": total, "score": round(score, 1),
                "target": PACKAGES[package]["target"], "seconds": seconds, "survivors": survivors,
+               "modules": {m: {"counts": c, "score": _score(c)} for m, c in sorted(per_module.items())},
                "stale_equivalents": stale}
     (work / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     return summary
@@ -241,6 +250,12 @@ def show(summary: dict) -> None:
     print(f"   {summary['total']} mutants: {c['killed']} killed, {c['timeout']} timeout, {c['survived']} survived, "
           f"{c['no tests']} no tests, {c['equivalent']} equivalent, {c['untestable']} untestable under mutmut, "
           f"{c['other']} other")
+    if len(summary.get("modules", {})) > 1:
+        for module, part in summary["modules"].items():
+            m = part["counts"]
+            print(f"   {module}: score {part['score']} %: {m['killed']} killed, {m['timeout']} timeout, "
+                  f"{m['survived']} survived, {m['no tests']} no tests, {m['equivalent']} equivalent, "
+                  f"{m['untestable']} untestable, {m['other']} other")
     for node in summary.get("deselected", []):
         print(f"   ! left out of the run: {node}")
     for name in summary["stale_equivalents"]:
