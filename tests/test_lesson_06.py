@@ -123,7 +123,7 @@ def test_interview_counts_stated_in_06b_match_the_endnotes(nb_b):
     text = flat(nb_b)
     notes = endnotes()
     assert (notes["city"] == "Baku").sum() == 6 and (notes["city"] == "Yerevan").sum() == 4
-    assert "Six interviews were held in Baku and four in Yerevan, all in June 2024" in text
+    assert "**Six in Baku, four in Yerevan**, all in June 2024" in text
     assert set(notes["month"]) == {"2024-06"}
     f_m = notes[notes["interviewee"].str.startswith("F.M.")]["note"].tolist()
     assert f_m == [5, 7] and "Notes 5 and 7 both carry the initials F.M." in text
