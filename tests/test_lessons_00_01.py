@@ -4,8 +4,9 @@
   labelled axes, a legend and a source line;
 - `course.lessons.timelines` selects, labels and refuses bad input as documented;
 - the notebooks link to the next lesson; lesson 01 leaves its dates to the charts (few full
-  dates in prose, each a verified row), teaches the corrections and computes its days from the data. (Hygiene, citations, quiz coverage and the run with the reference solutions are
-  checked for every lesson in tests/test_notebooks.py.)
+  dates in prose, each a verified row), teaches the corrections and computes its days from the
+  data. (Hygiene, citations, quiz coverage and the run with the reference solutions are checked
+  for every lesson in tests/test_notebooks.py.)
 """
 from __future__ import annotations
 

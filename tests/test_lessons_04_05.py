@@ -21,12 +21,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from course import load  # noqa: E402
-from course.checks import CORRECT, NOT_ATTEMPTED  # noqa: E402
 from course.checks.engine import load_exercises  # noqa: E402
-from course.lessons.geo import (EARTH_RADIUS_KM, MEGHRI_PLACES, ON_THE_RIVER, distances_from,  # noqa: E402
-                                haversine_km, meghri_map, position_table, route_km)
-from course.lessons.indicators import (EVENTS, MEASURES, panel, ratio_chart, ratios, side_by_side,  # noqa: E402
-                                       spending_chart)
+from course.lessons.geo import (  # noqa: E402
+    EARTH_RADIUS_KM,
+    MEGHRI_PLACES,
+    ON_THE_RIVER,
+    distances_from,
+    haversine_km,
+    meghri_map,
+    position_table,
+    route_km,
+)
+from course.lessons.indicators import EVENTS, MEASURES, panel, ratio_chart, ratios, side_by_side, spending_chart  # noqa: E402
 from course.lessons.maps import both_names  # noqa: E402
 from course.quizzes.bank import load_bank  # noqa: E402
 from course.seeds import claims  # noqa: E402

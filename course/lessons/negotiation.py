@@ -492,5 +492,6 @@ def load_defaults() -> Model:
 
 
 __all__ = ["DEADLOCKS", "RED_LINES", "TREATMENTS", "Assessment", "Model", "NegotiationError", "Package",
-           "acceptable", "assess", "changed", "explain", "explain_zone", "load_defaults", "load_file", "open_treatments",
+           "acceptable", "assess", "changed", "explain", "explain_zone", "load_defaults", "load_file",
+           "open_treatments",
            "packages", "parse_defaults", "reasons", "settings_table", "treatments_table", "verdict_line", "zone"]

@@ -109,7 +109,8 @@ def test_a_timeout_is_an_error_of_that_test_only(tmp_path):
     judge = _judge(tmp_path, _Client(fail=CellTimeoutError("slow")), timeout=12)
     out = judge.trusted("while True: pass")
     assert [(o.ename, o.evalue, o.traceback) for o in out] == [
-        ("CellTimeoutError", "the checks took longer than 12 s", ["CellTimeoutError: the checks took longer than 12 s"])]
+        ("CellTimeoutError", "the checks took longer than 12 s",
+         ["CellTimeoutError: the checks took longer than 12 s"])]
     assert judge.broken is None
 
 

@@ -65,7 +65,7 @@ def test_names_bound_lists_what_a_cell_sets():
 @pytest.mark.parametrize("value", [
     None, True, False, 0, -7, 2**70, 1.5, -0.25, "", "Stepanakert/Khankendi ü", b"\x00\xff", bytearray(b"ab"),
     [1, "a", None], (1, (2, 3)), {1, 2}, frozenset({"a"}), {"a": [1, 2.5], (1, 2): {3}, None: False},
-    dt.datetime(2023, 9, 19, 12, 30, 5, 7), dt.datetime(2023, 9, 19, tzinfo=dt.timezone.utc),
+    dt.datetime(2023, 9, 19, 12, 30, 5, 7), dt.datetime(2023, 9, 19, tzinfo=dt.UTC),
     dt.date(2020, 11, 10), dt.time(23, 59, 1, 5), dt.timedelta(days=-2, seconds=5, microseconds=7), [],
 ])
 def test_plain_values_come_back_equal_and_of_the_same_type(value):
