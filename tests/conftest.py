@@ -33,3 +33,15 @@ def close_widgets():
     except ImportError:  # pragma: no cover
         return
     Widget.close_all()
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_ipython_shell():
+    """A test that publishes display data outside a kernel (the graded notebooks' `_dump` calls do)
+    makes IPython create a global shell; later tests would then think they run in a notebook."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    had_one = InteractiveShell.initialized()
+    yield
+    if not had_one and InteractiveShell.initialized():
+        InteractiveShell.clear_instance()
