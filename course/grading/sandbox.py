@@ -183,7 +183,7 @@ def command(kernel_argv: list[str], *, connection_file: str, data_files: dict[st
     args += ["--dev", "/dev", "--size", str(16 * 2**20), "--perms", "01777", "--tmpfs", "/dev/shm",
              "--proc", "/proc", "--perms", "0755", "--dir", "/grading",
              "--size", str(max(1, work_mb) * 2**20), "--perms", "01777", "--tmpfs", WORK,
-             "--perms", "01777", "--dir", f"{WORK}/.tmp", "--symlink", f"{WORK}/.tmp", "/tmp",
+             "--perms", "01777", "--dir", f"{WORK}/.tmp", *_tmp_link(),
              "--size", str(2**20), "--perms", "01777", "--tmpfs", RUN,
              "--ro-bind", connection_file, f"{RUN}/kernel.json"]
     for name, source in sorted(data_files.items()):
@@ -211,7 +211,7 @@ def zygote_command(stage: str, info_fd: int) -> list[str]:
     args = _system(bwrap, unshare, info_fd, environment({"HOME": "/", "TMPDIR": "/"}))
     args += ["--dev", "/dev", "--proc", "/proc", "--perms", "0755", "--dir", "/grading",
              "--perms", "0755", "--dir", WORK, "--perms", "0755", "--dir", RUN,
-             "--symlink", f"{WORK}/.tmp", "/tmp", "--ro-bind", stage, STAGE, "--chdir", "/", "--",
+             *_tmp_link(), "--ro-bind", stage, STAGE, "--chdir", "/", "--",
              sys.executable, "-m", "course.grading.zygote"]
     return args
 
@@ -219,6 +219,15 @@ def zygote_command(stage: str, info_fd: int) -> list[str]:
 def preloaded_supported() -> bool:
     """Kernels can be forked inside the sandbox from a preloaded starter (root, Linux)."""
     return _as_root() and sys.platform.startswith("linux") and available()[0]
+
+
+def _tmp_link() -> list[str]:
+    """`/tmp` in the sandbox points into the work folder, unless the Python environment or the
+    package lives under the host's /tmp (a checkout or venv there, as in a CI clone): then /tmp
+    holds those read-only folders, and TMPDIR (set in `environment`) still sends temporary files
+    to the work folder."""
+    inside_tmp = [p for p in python_folders() + package_folders() if p == "/tmp" or p.startswith("/tmp/")]
+    return [] if inside_tmp else ["--symlink", f"{WORK}/.tmp", "/tmp"]
 
 
 def _system(bwrap: str, unshare: list[str], info_fd: int, env: dict | None) -> list[str]:

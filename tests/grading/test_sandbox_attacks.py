@@ -104,12 +104,13 @@ pid = os.fork()
 if pid == 0:
     os.setsid()
     if os.fork() == 0:
-        os.execv("/bin/sh", ["/bin/sh", "-c", "while true; do echo alive >> /tmp/{MARK}-daemon; "
+        os.execv("/bin/sh", ["/bin/sh", "-c", "while true; do echo alive >> /tmp/{MARK}-daemon 2>/dev/null; "
                  "echo alive >> $HOME/{MARK}-daemon; sleep 0.2; done # {MARK}-daemon"])
     os._exit(0)
 os.waitpid(pid, 0)
 time.sleep(0.6)
-print("DAEMON STARTED", os.path.exists("/tmp/{MARK}-daemon"))
+# /tmp is the work folder's, or not writable at all when the course's Python lives under /tmp
+print("DAEMON STARTED", os.path.exists(os.path.expanduser("~/{MARK}-daemon")))
 """, "setup"),
         "network": ("correct", f"""
 import socket
@@ -143,8 +144,11 @@ try:
 except OSError as err:
     errors.append(err.errno)
 shutil.rmtree("many", ignore_errors=True)
-with open("/tmp/{MARK}-leftover", "w") as handle:
-    handle.write("left behind")
+try:
+    with open("/tmp/{MARK}-leftover", "w") as handle:
+        handle.write("left behind")
+except OSError:
+    pass  # /tmp is not writable when the course's Python lives under the host's /tmp
 print("DISK", errors, made)
 """, "setup"),
         "forks": ("correct", """
