@@ -348,13 +348,7 @@ class SandboxedZygote:
         raise RuntimeError("the kernel started in the sandbox cannot be found")
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.close()
-                self.proc.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
+        _stop(self.proc)
         self._cleanup()
 
 
@@ -400,13 +394,18 @@ class Zygote:
         return ForkedProcess(answer["pid"])
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.close()
-                self.proc.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
+        _stop(self.proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """End a kernel starter: closing its input asks it to stop; kill it if it does not within 5 s."""
+    if proc.poll() is None:
+        try:
+            proc.stdin.close()
+            proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
 
 
 _ZYGOTE: Zygote | None = None
