@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from labdriver import REPO, VIEWPORT, LabServer, launch_browser, prepare_root, why_no_browser
+from labdriver import REPO, VIEWPORT, LabServer, launch_browser, open_page, prepare_root, why_no_browser
 
 ARTIFACTS = Path(os.environ.get("COURSE_ARTIFACTS", REPO / "tests" / "artifacts")) / "browser"
 NO_BROWSER = why_no_browser()
@@ -83,12 +83,4 @@ def browser_context(browser):
 
 @pytest.fixture
 def page(browser_context, lab, request, artifacts):
-    """A new page; on failure a screenshot `<test>-FAILED.png` and the server log's tail."""
-    tab = browser_context.new_page()
-    yield tab
-    failed = getattr(request.node, "report_call", None)
-    if failed is not None and failed.failed:
-        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.name)
-        tab.screenshot(path=str(artifacts / f"{name}-FAILED.png"))
-        print(f"\n--- jupyter lab log (last lines) ---\n{lab.log_tail()}")
-    tab.close()
+    yield from open_page(browser_context, lab, request, artifacts)

@@ -611,3 +611,15 @@ def unexecuted(cells: list[dict]) -> list[int]:
     return [i for i, c in enumerate(cells)
             if c["cell_type"] == "code" and c["source"].strip() and c.get("execution_count") is None
             and not skip & set(c.get("metadata", {}).get("tags", []))]
+
+
+def open_page(browser_context, server, request, artifacts, full_page=False):
+    """A new page; on failure a screenshot `<test>-FAILED.png` and the server log's tail."""
+    tab = browser_context.new_page()
+    yield tab
+    failed = getattr(request.node, "report_call", None)
+    if failed is not None and failed.failed:
+        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.name)
+        tab.screenshot(path=str(artifacts / f"{name}-FAILED.png"), full_page=full_page)
+        print(f"\n--- jupyter lab log (last lines) ---\n{server.log_tail()}")
+    tab.close()

@@ -28,7 +28,16 @@ import json
 import re
 
 import pytest
-from labdriver import AUDIT_SETTINGS, NOTEBOOKS, LabServer, NotebookPage, axe_audit, axe_summary, why_no_browser
+from labdriver import (
+    AUDIT_SETTINGS,
+    NOTEBOOKS,
+    LabServer,
+    NotebookPage,
+    axe_audit,
+    axe_summary,
+    open_page,
+    why_no_browser,
+)
 
 NO_BROWSER = why_no_browser()
 if NO_BROWSER:
@@ -98,14 +107,7 @@ def audit_lab(tmp_path_factory):
 
 @pytest.fixture
 def audit_page(browser_context, audit_lab, request, artifacts):
-    tab = browser_context.new_page()
-    yield tab
-    failed = getattr(request.node, "report_call", None)
-    if failed is not None and failed.failed:
-        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.name)
-        tab.screenshot(path=str(artifacts / f"{name}-FAILED.png"), full_page=True)
-        print(f"\n--- jupyter lab log (last lines) ---\n{audit_lab.log_tail()}")
-    tab.close()
+    yield from open_page(browser_context, audit_lab, request, artifacts, full_page=True)
 
 
 def output_images(page) -> list[dict]:
