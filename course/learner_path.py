@@ -22,6 +22,20 @@ LESSONS = ("00_start_here", "01_war_to_talks", "02_constitution", "03_border", "
 TERM = re.compile(r"^[a-z][a-z -]*[a-z]$")
 
 
+OBJECTIVE_ID = re.compile(r"^O[1-9][0-9]*$")
+
+
+def objective_problem(value) -> str | None:
+    """What is wrong with a bank question's or a task's `objective:` (an id such as O1, or a list)."""
+    objectives = [value] if isinstance(value, str) else value
+    if not isinstance(objectives, list):
+        return f"use objective ids such as O1 or [O1, O2], got {value!r}"
+    bad = [o for o in objectives if not (isinstance(o, str) and OBJECTIVE_ID.match(o))]
+    if not objectives or bad:
+        return f"use objective ids such as O1 or [O1, O2], got {bad or objectives!r}"
+    return None
+
+
 class CardError(ValueError):
     """idioms.yaml or glossary.yaml breaks its schema: names the file, the entry and the field."""
 

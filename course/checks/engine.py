@@ -9,7 +9,6 @@ needed. Checks read the student's variable by name from the notebook's namespace
 from __future__ import annotations
 
 import functools
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -250,7 +249,6 @@ def _validate(document, file_name: str) -> None:
                 raise TaskError(f"{where}, field 'mistakes', entry {pos}: needs 'code' and 'message' (text)")
 
 
-OBJECTIVE_ID = re.compile(r"^O[1-9][0-9]*$")
 
 
 def _validate_learner_path(spec: dict, where: str) -> None:
@@ -259,11 +257,11 @@ def _validate_learner_path(spec: dict, where: str) -> None:
         if field in spec and not (isinstance(spec[field], str) and spec[field].strip()):
             raise TaskError(f"{where}, field {field!r}: give it as text that is not empty")
     if "objective" in spec:
-        objectives = [spec["objective"]] if isinstance(spec["objective"], str) else spec["objective"]
-        bad = [o for o in objectives if not (isinstance(o, str) and OBJECTIVE_ID.match(o))]
-        if not objectives or bad:
-            raise TaskError(f"{where}, field 'objective': use objective ids such as O1 or [O1, O2], "
-                            f"got {bad or objectives!r}")
+        from ..learner_path import objective_problem
+
+        problem = objective_problem(spec["objective"])
+        if problem:
+            raise TaskError(f"{where}, field 'objective': {problem}")
     if "idioms" in spec:
         from ..learner_path import idioms
 

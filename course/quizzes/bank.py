@@ -116,7 +116,6 @@ def _check_source(sources: list[str], where: str) -> None:
                             f"other sources: data:<data set>, {', '.join(sorted(SEED_SOURCES))})")
 
 
-OBJECTIVE_ID = re.compile(r"^O[1-9][0-9]*$")
 DATA_VALUE = {"code": str, "name": str, "own": (int, float, str), "others": list}
 
 
@@ -125,11 +124,11 @@ def _check_learner_path(entry: dict, where: str) -> None:
     if "level" in entry and entry["level"] not in LEVELS:
         raise BankError(f"{where}, field 'level': {entry['level']!r} is not one of {', '.join(LEVELS)}")
     if "objective" in entry:
-        objectives = [entry["objective"]] if isinstance(entry["objective"], str) else entry["objective"]
-        bad = [o for o in objectives if not (isinstance(o, str) and OBJECTIVE_ID.match(o))]
-        if not objectives or bad:
-            raise BankError(f"{where}, field 'objective': use objective ids such as O1 or [O1, O2], "
-                            f"got {bad or objectives!r}")
+        from ..learner_path import objective_problem
+
+        problem = objective_problem(entry["objective"])
+        if problem:
+            raise BankError(f"{where}, field 'objective': {problem}")
     if "data_value" in entry:
         if entry["kind"] != "numeric":
             raise BankError(f"{where}, field 'data_value': only a numeric question recomputes its answer")
