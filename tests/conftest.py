@@ -45,3 +45,27 @@ def no_leftover_ipython_shell():
     yield
     if not had_one and InteractiveShell.initialized():
         InteractiveShell.clear_instance()
+
+
+@pytest.fixture
+def run_in_c_locale(tmp_path):
+    """Run Python `code` (with string arguments) in a fresh interpreter under the plain C locale, as on
+    a machine whose default encoding is not UTF-8, importing the course under test; return what it
+    printed, read as JSON. The code's last act should be `print(json.dumps(...))`."""
+    import json
+    import subprocess
+    import sys
+
+    import course
+
+    def run(code: str, *args) -> object:
+        # a mutation run's child sees its mutant (MUTANT_UNDER_TEST names it) but not mutmut's own phases
+        inherited = {k: v for k, v in os.environ.items() if k != "MUTANT_UNDER_TEST" or "__mutmut_" in v}
+        env = dict(inherited, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0",
+                   PYTHONIOENCODING="utf-8", PYTHONPATH=str(Path(course.__file__).resolve().parents[1]))
+        done = subprocess.run([sys.executable, "-c", code, *map(str, args)], env=env, capture_output=True,
+                              text=True, encoding="utf-8", timeout=60, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    return run

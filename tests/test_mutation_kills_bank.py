@@ -166,11 +166,7 @@ def test_show_builds_the_quiz_of_a_lesson_or_some_of_its_questions():
     assert [p.question.id for p in quizzes.show(lesson, [questions[-1].id]).panels] == [questions[-1].id]
 
 
-def test_banks_are_read_as_utf8_whatever_the_locale(tmp_path):
-    import json
-    import os
-    import subprocess
-    import sys
+def test_banks_are_read_as_utf8_whatever_the_locale(tmp_path, run_in_c_locale):
 
     document = copy.deepcopy(SAMPLE)
     document["title"] = "Ստեփանակերտ → Khankendi"
@@ -178,11 +174,4 @@ def test_banks_are_read_as_utf8_whatever_the_locale(tmp_path):
     file.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     assert bank.load_file(file).title == "Ստեփանակերտ → Khankendi"  # in-process too: mutmut maps tests by it
     code = "import json, sys; from course.quizzes import load_file; print(json.dumps(load_file(sys.argv[1]).title))"
-    # a mutation run's child sees its mutant (MUTANT_UNDER_TEST names it) but not mutmut's own phases
-    inherited = {k: v for k, v in os.environ.items() if k != "MUTANT_UNDER_TEST" or "__mutmut_" in v}
-    env = dict(inherited, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0", PYTHONIOENCODING="utf-8",
-               PYTHONPATH=str(Path(bank.__file__).resolve().parents[2]))
-    done = subprocess.run([sys.executable, "-c", code, str(file)], env=env, capture_output=True, text=True,
-                          encoding="utf-8", timeout=60, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == "Ստեփանակերտ → Khankendi"
+    assert run_in_c_locale(code, str(file)) == "Ստեփանակերտ → Khankendi"

@@ -133,22 +133,11 @@ def test_a_file_with_a_header_only_gives_an_empty_table_with_its_columns(tmp_pat
     assert list(frame.columns) == ["id", "n"] and len(frame) == 0
 
 
-def test_files_are_read_as_utf8_whatever_the_locale(tmp_path):
+def test_files_are_read_as_utf8_whatever_the_locale(tmp_path, run_in_c_locale):
     """A student's computer may not use UTF-8 by default (Windows): the loader names the encoding."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
 
     res, file = _resource(tmp_path, "name", "Ստեփանակերտ", name=("string", {}))
     assert data._read_checked(res, file) == [{"name": "Ստեփանակերտ"}]  # in-process too: mutmut maps tests by it
     code = ("import json, sys; from pathlib import Path; from course import data; "
             "print(json.dumps(data._read_checked(json.loads(sys.argv[1]), Path(sys.argv[2]))))")
-    # a mutation run's child sees its mutant (MUTANT_UNDER_TEST names it) but not mutmut's own phases
-    inherited = {k: v for k, v in os.environ.items() if k != "MUTANT_UNDER_TEST" or "__mutmut_" in v}
-    env = dict(inherited, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0", PYTHONIOENCODING="utf-8",
-               PYTHONPATH=str(Path(data.__file__).resolve().parents[2]))
-    done = subprocess.run([sys.executable, "-c", code, json.dumps(res), str(file)], env=env, capture_output=True,
-                          text=True, encoding="utf-8", timeout=60, cwd=tmp_path)  # cwd: import the course under test
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == [{"name": "Ստեփանակերտ"}]
+    assert run_in_c_locale(code, json.dumps(res), str(file)) == [{"name": "Ստեփանակերտ"}]

@@ -201,12 +201,7 @@ def test_objectives_given_as_one_id_or_a_list(tmp_path):
         assert engine.load_tasks_file(file).q1.spec["objective"] == objective
 
 
-def test_tasks_files_are_read_as_utf8_whatever_the_locale(tmp_path):
-    import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+def test_tasks_files_are_read_as_utf8_whatever_the_locale(tmp_path, run_in_c_locale):
 
     document = _with("q1", hints=["Ստեփանակերտ / Khankendi"])
     file = tmp_path / "made_up.yaml"
@@ -215,11 +210,4 @@ def test_tasks_files_are_read_as_utf8_whatever_the_locale(tmp_path):
     assert engine.load_tasks_file(file).q1.spec["hints"][0] == "Ստեփանակերտ / Khankendi"
     code = ("import json, sys; from course.checks import engine; "
             "print(json.dumps(engine.load_tasks_file(sys.argv[1]).q1.spec['hints'][0]))")
-    # a mutation run's child sees its mutant (MUTANT_UNDER_TEST names it) but not mutmut's own phases
-    inherited = {k: v for k, v in os.environ.items() if k != "MUTANT_UNDER_TEST" or "__mutmut_" in v}
-    env = dict(inherited, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0", PYTHONIOENCODING="utf-8",
-               PYTHONPATH=str(Path(engine.__file__).resolve().parents[2]))
-    done = subprocess.run([sys.executable, "-c", code, str(file)], env=env, capture_output=True, text=True,
-                          encoding="utf-8", timeout=60, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == "Ստեփանակերտ / Khankendi"
+    assert run_in_c_locale(code, str(file)) == "Ստեփանակերտ / Khankendi"

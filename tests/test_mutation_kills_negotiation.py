@@ -264,12 +264,7 @@ def test_adjust_messages_and_prefers_must_be_a_list():
     assert str(err.value) == "package: no treatment given for border, route"
 
 
-def test_defaults_files_are_read_as_utf8_whatever_the_locale(tmp_path):
-    import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+def test_defaults_files_are_read_as_utf8_whatever_the_locale(tmp_path, run_in_c_locale):
 
     doc = made_up_document()
     doc["title"] = "Ստեփանակերտ / Khankendi"
@@ -278,11 +273,4 @@ def test_defaults_files_are_read_as_utf8_whatever_the_locale(tmp_path):
     assert neg.load_file(file).title == "Ստեփանակերտ / Khankendi"  # in-process too: mutmut maps tests by it
     code = ("import json, sys; from course.lessons import negotiation as neg; "
             "print(json.dumps(neg.load_file(sys.argv[1]).title))")
-    # a mutation run's child sees its mutant (MUTANT_UNDER_TEST names it) but not mutmut's own phases
-    inherited = {k: v for k, v in os.environ.items() if k != "MUTANT_UNDER_TEST" or "__mutmut_" in v}
-    env = dict(inherited, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0", PYTHONIOENCODING="utf-8",
-               PYTHONPATH=str(Path(neg.__file__).resolve().parents[2]))
-    done = subprocess.run([sys.executable, "-c", code, str(file)], env=env, capture_output=True, text=True,
-                          encoding="utf-8", timeout=60, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == "Ստեփանակերտ / Khankendi"
+    assert run_in_c_locale(code, str(file)) == "Ստեփանակերտ / Khankendi"
