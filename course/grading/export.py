@@ -10,8 +10,8 @@ gets a 0.0 that looks like a real zero. Here every row also says what happened:
 
 `sandbox` says where the student's code ran ("bubblewrap 0.8.0", or "none (--no-sandbox)").
 `to_grade_by_hand` is the points of the cells still waiting for hand grading (a written answer
-not graded yet, or one whose text changed in a resubmission); while it is not 0, `provisional`
-is "yes": the score is not final (a changed answer's question column shows the earlier hand
+not graded yet, or one whose text changed in a resubmission); while any cell waits (even one worth
+0 points), `provisional` is "yes": the score is not final (a changed answer's question column shows the earlier hand
 score, kept for your review).
 A question column is empty when the cell has no score yet (e.g. a written answer not yet graded
 by hand, or a submission that could not be run); status and reason come from
@@ -109,12 +109,14 @@ def rows(config, assignments: list[str] | None = None) -> tuple[list[str], list[
                 penalty = submission.late_submission_penalty or 0.0
                 raw = submission.score if shown else 0.0
                 waiting = sum(g.max_score or 0 for g in values if g.needs_manual_grade) if shown else 0
+                # a cell waiting for a hand grade keeps the score provisional even when it carries no points
+                unsettled = shown and any(g.needs_manual_grade for g in values)
                 row.update(auto_score=_number(sum(g.auto_score or 0 for g in values) if shown else 0),
                            manual_score=_number(sum(g.manual_score or 0 for g in values) if shown else 0),
                            needs_manual_grade=str(sum(1 for g in values if g.needs_manual_grade) if shown else 0),
                            to_grade_by_hand=_number(waiting), raw_score=_number(raw),
                            late_submission_penalty=_number(penalty), score=_number(max(0.0, raw - penalty)),
-                           provisional="yes" if waiting else "no",
+                           provisional="yes" if unsettled else "no",
                            timestamp=str(submission.timestamp or ""))
                 out.append(row)
     return header, out

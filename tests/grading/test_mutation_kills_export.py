@@ -95,6 +95,14 @@ def test_a_graded_student_with_a_written_answer_waiting_is_provisional(course):
         "max_score": "10", "timestamp": "2026-01-05 10:00:00", "sandbox": "bubblewrap 0.8.0"}
 
 
+def test_a_waiting_cell_worth_no_points_still_makes_the_score_provisional(course):
+    """A hand-graded cell of 0 points adds nothing to to_grade_by_hand, but the row is not final yet."""
+    course.gb.submissions[("a1", "ann")] = _submission([
+        _grade("test_q1", 1, auto=1), _grade("written_q3", None, max_score=0, waiting=True)], score=1.0)
+    row = _rows(course)[1]["ann"]
+    assert (row["to_grade_by_hand"], row["needs_manual_grade"], row["provisional"]) == ("0", "1", "yes")
+
+
 def test_a_fully_graded_student_is_final_and_the_penalty_never_makes_a_negative_score(course):
     course.gb.submissions[("a1", "ann")] = _submission([
         _grade("test_q1", 1, auto=1), _grade("written_q3", 0.5, manual=0.5, max_score=4)],
