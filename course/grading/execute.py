@@ -242,7 +242,11 @@ class CourseExecute(Execute):
             self._kernel_log = open(os.path.join(self._workdir, ".kernel.log"), "wb")  # noqa: SIM115
             kwargs.setdefault("stdout", self._kernel_log)
             kwargs.setdefault("stderr", self._kernel_log)
-        await super().async_start_new_kernel(**kwargs)
+        try:
+            await super().async_start_new_kernel(**kwargs)
+        except BaseException:
+            self._remove_workdir()  # nbclient cleans up only after a start that worked
+            raise
 
     start_new_kernel = run_sync(async_start_new_kernel)
 
@@ -264,14 +268,18 @@ class CourseExecute(Execute):
         try:
             await super()._async_cleanup_kernel()
         finally:
-            if self._kernel_log is not None:
-                self._kernel_log.close()
-                self._kernel_log = None
-            if self._workdir:
-                shutil.rmtree(self._workdir, ignore_errors=True)
-                self._workdir = None
+            self._remove_workdir()
 
     _cleanup_kernel = run_sync(_async_cleanup_kernel)
+
+    def _remove_workdir(self) -> None:
+        """Close the kernel's log and delete its work folder (outside the sandbox)."""
+        if self._kernel_log is not None:
+            self._kernel_log.close()
+            self._kernel_log = None
+        if self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
 
     # -- time limits ------------------------------------------------------------------------
     def _remaining(self) -> float | None:
@@ -381,7 +389,7 @@ class CourseExecute(Execute):
             return cell, self.resources
         role, names = self._cells_plan.get(index, ("student", []))
         if role == "test":
-            return self._judge_test(cell, index, names), self.resources
+            return self._judge_test(cell, names), self.resources
         try:
             cell, _ = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -392,7 +400,7 @@ class CourseExecute(Execute):
             self._stop_reason = f"the kernel stopped answering in cell {_cell_name(cell)}"
             record(self.resources, "kernel unresponsive", cell=_cell_name(cell))
             cell.outputs = list(cell.get("outputs", [])) + [not_run_output(self._stop_reason)]
-        self._cap(cell, index)
+        self._cap(cell)
         self._note_missing_modules(cell, judged=False)
         if role == "trusted" and self._judge is not None:
             for out in self._judge.trusted(cell.source):
@@ -401,7 +409,7 @@ class CourseExecute(Execute):
                            error=f"{out.get('ename')}: {out.get('evalue')}"[:300])
         return cell, self.resources
 
-    def _cap(self, cell, index) -> None:
+    def _cap(self, cell) -> None:
         if cell.cell_type != "code" or not cell.get("outputs"):
             return
         cell_budget = self.max_output_cell_kb * 1024
@@ -437,7 +445,7 @@ class CourseExecute(Execute):
                        module=found.group(1) if found else str(out.get("evalue", ""))[:80])
 
     # -- tests, judged outside the kernel -------------------------------------------------------
-    def _judge_test(self, cell, index, names):
+    def _judge_test(self, cell, names):
         payload, problem = run_sync(self._async_fetch_values)(names)
         if problem == "dead":
             self._stop_reason = f"the kernel died before cell {_cell_name(cell)}"
@@ -449,7 +457,7 @@ class CourseExecute(Execute):
         outputs = self._judge.test(cell.source, payload)
         cell.outputs = outputs
         cell.execution_count = None
-        self._cap(cell, index)
+        self._cap(cell)
         self._note_missing_modules(cell, judged=True)
         return cell
 
