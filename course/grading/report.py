@@ -62,7 +62,7 @@ def load_mistakes(path: Path) -> dict:
     from ..checks import compare
 
     for gid, task in spec["tasks"].items():
-        where = f"{path.name}, task {gid}"
+        where = f"{Path(path).name}, task {gid}"
         for key in ("variable", "kind", "mistakes"):
             if key not in task:
                 raise MistakesError(f"{where}: field {key!r} is missing")
@@ -304,6 +304,9 @@ def write_chart(report: Report, path: Path) -> None:
     left.set_title(f"{report.assignment}: total scores ({len(graded)} graded)")
     n = max(1, len(graded))
     palette = ["#dd8452", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c"]
+    # each known mistake gets its own colour and pattern: 30 stay apart (assignment 01 lists 10),
+    # and a reader who cannot tell the colours apart still sees the patterns
+    styles = [(colour, hatch) for hatch in ("", "//", "..", "xx", "\\\\") for colour in palette]
     y = list(range(len(auto)))
     start = [0.0] * len(auto)
     kinds: list[tuple[str, str]] = [(RIGHT, "right")]
@@ -311,20 +314,21 @@ def write_chart(report: Report, path: Path) -> None:
         kinds += [(m["id"], m["id"]) for m in task.mistakes if (m["id"], m["id"]) not in kinds]
     kinds += [(OTHER, OTHER), (NO_ANSWER, NO_ANSWER), (NOT_RUN, NOT_RUN)]
     colours = {RIGHT: "#55a868", OTHER: "#bbbbbb", NO_ANSWER: "#eeeeee", NOT_RUN: "#dddddd"}
-    extra = iter(palette * 5)
+    extra = iter(styles * 2)
     for key, label in kinds:
         shares = [100 * t.outcomes[key] / n for t in auto]
         if not any(shares):
             continue
-        colour = colours.get(key) or next(extra)
-        right.barh(y, shares, left=start, color=colour, edgecolor="white", label=label)
+        colour, hatch = (colours[key], "") if key in colours else next(extra)
+        right.barh(y, shares, left=start, color=colour, hatch=hatch, edgecolor="white", label=label)
         start = [a + b for a, b in zip(start, shares)]
     right.set_yticks(y, [f"{t.gid} ({t.points:g} pt)" for t in auto])
     right.invert_yaxis()
     right.set_xlim(0, 100)
     right.set_xlabel("share of graded students (%)")
     right.set_title("autograded tasks: right answers and known mistakes")
-    right.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=4, frameon=False)
+    if right.containers:  # nobody graded: no bars, so no legend
+        right.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=4, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

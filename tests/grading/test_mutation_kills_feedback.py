@@ -345,3 +345,219 @@ def test_hiding_keeps_the_resources_of_the_export():
     nb = nbformat.v4.new_notebook(cells=[_test_cell(outputs=[_error()])])
     _, out = feedback.HideHiddenTests().preprocess(nb, resources)
     assert out is resources
+
+
+# -- the `course grade feedback` command (run), on a tiny course -------------------------------------
+# One assignment "a1": an answer, its test (2 points, with a hidden test) and a written answer (3
+# points), in a real nbgrader gradebook (SQLite in tmp_path) and autograded notebooks written
+# directly (no kernel). ann is fully graded; bob's test failed and his written answer still waits
+# for hand grading. The pages are made by nbgrader's real GenerateFeedback, in this process.
+
+RUN_HIDDEN = "assert q1 == 42, 'not the right count'"
+RUN_TEST = f"assert q1 > 0, 'q1 must be positive'\n### BEGIN HIDDEN TESTS\n{RUN_HIDDEN}\n### END HIDDEN TESTS"
+
+
+def _run_cell(kind, source, gid, **meta):
+    cell = nbformat.v4.new_code_cell(source) if kind == "code" else nbformat.v4.new_markdown_cell(source)
+    cell.metadata["nbgrader"] = {"schema_version": 3, "grade": False, "solution": False, "locked": False,
+                                 "grade_id": gid, **meta}
+    return cell
+
+
+def _run_notebook(answer="q1 = 42", error=None, printed=None):
+    """The autograded notebook (hidden tests put back, as nbgrader does); `error`: the test's failure."""
+    answer_cell = _run_cell("code", answer, "answer_q1", solution=True)
+    if printed:
+        answer_cell.outputs = [_stream(printed)]
+    test = _run_cell("code", RUN_TEST, "test_q1", grade=True, locked=True, points=2)
+    if error:
+        test.outputs = [_error(evalue=error, traceback=["Traceback (most recent call last)", RUN_HIDDEN,
+                                                        f"AssertionError: {error}"])]
+    return nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Assignment a1"), answer_cell, test,
+        _run_cell("markdown", "My answer, in my own words.", "written_q2", grade=True, solution=True, points=3)])
+
+
+def _tiny_course(root, extra_config="", printed=None):
+    """The course folder: config, source, gradebook (ann graded; bob's written answer waiting), notebooks."""
+    import shutil
+    from pathlib import Path
+
+    import nbgrader.api
+    from nbgrader import utils
+    from nbgrader.api import Gradebook
+
+    project = Path(__file__).resolve().parents[2]
+    (root / "exercises" / "a1").mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text((project / "nbgrader_config.py").read_text() + extra_config)
+    source = _run_notebook()
+    nbformat.write(source, root / "exercises" / "a1" / "a1.ipynb")
+    real = nbgrader.api.get_alembic_version  # runs the `alembic` program (3 s) for a new database
+    nbgrader.api.get_alembic_version = lambda: "course-tests"
+    try:
+        with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "peace-talks") as gb:
+            gb.add_assignment("a1")
+            gb.add_notebook("a1", "a1")
+            for cell in source.cells[1:]:
+                meta = cell.metadata["nbgrader"]
+                if meta["grade"]:
+                    gb.add_grade_cell(meta["grade_id"], "a1", "a1", max_score=meta["points"], cell_type=cell.cell_type)
+                if meta["solution"]:
+                    gb.add_solution_cell(meta["grade_id"], "a1", "a1")
+                gb.add_source_cell(meta["grade_id"], "a1", "a1", cell_type=cell.cell_type, locked=meta["locked"],
+                                   source=cell.source, checksum=utils.compute_checksum(cell))
+            for student, (auto, manual) in {"ann": (2, 2.5), "bob": (0, None)}.items():
+                gb.add_student(student)
+                gb.add_submission("a1", student)
+                grade = gb.find_grade("test_q1", "a1", "a1", student)
+                grade.auto_score, grade.needs_manual_grade = auto, False
+                if manual is not None:
+                    grade = gb.find_grade("written_q2", "a1", "a1", student)
+                    grade.manual_score, grade.needs_manual_grade = manual, False
+                gb.db.commit()
+    finally:
+        nbgrader.api.get_alembic_version = real
+    for student, nb in {"ann": _run_notebook(printed=printed),
+                        "bob": _run_notebook("q1 = 41", error="not the right count")}.items():
+        (root / "autograded" / student / "a1").mkdir(parents=True)
+        nbformat.write(nb, root / "autograded" / student / "a1" / "a1.ipynb")
+    shutil.rmtree(root / "exercises" / "a1" / ".ipynb_checkpoints", ignore_errors=True)
+    return root
+
+
+def _page_text(root, student):
+    import html
+    import re
+
+    page = root / "feedback" / student / "a1" / "a1.html"
+    if not page.exists():
+        return None
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8"))).split())
+
+
+WHERE = "feedback/<student>/a1/"
+WAITING = "bob (written_q2, 3 pt)"
+
+
+def test_feedback_writes_pages_without_hidden_tests_and_none_while_an_answer_waits(tmp_path, capsys):
+    """By default a student whose written answer waits gets no page (an earlier one is removed);
+    the others' pages show the visible test and no hidden one."""
+    root = _tiny_course(tmp_path)
+    (root / "feedback" / "bob" / "a1").mkdir(parents=True)
+    (root / "feedback" / "bob" / "a1" / "a1.html").write_text("<p>Score: 2.0 / 5.0</p>")
+    assert feedback.run(root, "a1", None, force=False) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
+        f"a1: 1 feedback page(s) in {WHERE}, checked: no hidden test in any of them",
+        f"  no page for 1 student(s) with answers still to grade by hand: {WAITING}",
+        "  their earlier page was removed (bob): it showed a score that is no longer final",
+        "  grade them in Formgrader and run this again; --force writes their pages now, with those answers "
+        "marked \"Not graded yet\""]
+    assert _page_text(root, "bob") is None
+    ann = _page_text(root, "ann")
+    assert "q1 must be positive" in ann and RUN_HIDDEN not in ann and "q1 == 42" not in ann
+    assert "Written response (Score: 2.5 / 3.0)" in ann and feedback.NOT_GRADED_YET not in ann
+
+    from course.grading import config as course_config
+
+    with course_config.gradebook(course_config.load(root)) as gb:  # ann resubmitted a changed answer
+        gb.find_grade("written_q2", "a1", "a1", "ann").needs_manual_grade = True
+        gb.db.commit()
+    assert feedback.run(root, "a1", None, force=False) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1:3] == [
+        f"  no page for 2 student(s) with answers still to grade by hand: ann (written_q2, 3 pt), {WAITING}",
+        "  their earlier page was removed (ann): it showed a score that is no longer final"]
+    for student in ("ann", "bob"):
+        (root / "feedback" / student / "a1").mkdir(parents=True, exist_ok=True)
+        (root / "feedback" / student / "a1" / "a1.html").write_text("<p>Score: 2.0 / 5.0</p>")
+    assert feedback.run(root, "a1", None, force=False) == 0
+    assert "  their earlier page was removed (ann, bob): it showed a score that is no longer final" in \
+        capsys.readouterr().out.splitlines()
+    assert _page_text(root, "ann") is None and _page_text(root, "bob") is None
+
+
+def test_forced_feedback_marks_waiting_answers_and_a_single_student_leaves_the_others(tmp_path, capsys):
+    """--force writes the waiting student's page, marked "Not graded yet" and with the failed test's
+    message only; feedback for one student neither counts nor removes the others' pages; once the
+    answer is graded, the next run replaces the provisional page."""
+    root = _tiny_course(tmp_path)
+    assert feedback.run(root, "a1", None, force=True) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
+        f"a1: 2 feedback page(s) in {WHERE}, checked: no hidden test in any of them",
+        "  --force: 1 page(s) are provisional, with answers marked \"Not graded yet\" and a score counting only "
+        f"what is graded: {WAITING}"]
+    bob = _page_text(root, "bob")
+    assert "Not graded yet: this feedback is not final" in bob and "(Score: 0.0 / 2.0)" in bob
+    assert "AssertionError: not the right count" in bob and RUN_HIDDEN not in bob
+    assert "q1 must be positive" in bob
+    assert feedback.NOT_GRADED_YET not in _page_text(root, "ann")
+
+    assert feedback.run(root, "a1", ["ann"], force=False) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"a1: 1 feedback page(s) in {WHERE}, checked: no hidden test in any of them"]
+    assert feedback.NOT_GRADED_YET in _page_text(root, "bob")  # not asked for: left as it was
+    assert feedback.run(root, "a1", ["bob"], force=True) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"a1: 1 feedback page(s) in {WHERE}, checked: no hidden test in any of them")
+
+    from course.grading import config as course_config
+
+    with course_config.gradebook(course_config.load(root)) as gb:  # graded by hand, as Formgrader saves it
+        grade = gb.find_grade("written_q2", "a1", "a1", "bob")
+        grade.manual_score, grade.needs_manual_grade = 1.5, False
+        gb.db.commit()
+    assert feedback.run(root, "a1", None, force=True) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [f"a1: 2 feedback page(s) in {WHERE}, checked: no hidden test in any of them"]
+    assert err == ""  # nbgrader's routine warnings (pages replaced) are not shown
+    bob = _page_text(root, "bob")
+    assert feedback.NOT_GRADED_YET not in bob and "Written response (Score: 1.5 / 3.0)" in bob
+
+
+def test_a_page_that_shows_hidden_tests_is_deleted_and_the_command_fails(tmp_path, capsys):
+    """Whatever nbgrader_config.py lists, "Not graded yet" is applied; and a page that shows hidden
+    tests (here: a config without HideHiddenTests) is deleted, named, and the command fails."""
+    listed = "\nc.GenerateFeedback.preprocessors = [GetGrades, {}CSSHTMLHeaderPreprocessor]\n"
+    root = _tiny_course(tmp_path, listed.format("HideHiddenTests, "))
+    assert feedback.run(root, "a1", None, force=True) == 0
+    assert "Not graded yet: this feedback is not final" in _page_text(root, "bob")
+    capsys.readouterr()
+    (root / "nbgrader_config.py").write_text((root / "nbgrader_config.py").read_text() + listed.format(""))
+    assert feedback.run(root, "a1", ["ann"], force=False) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [f"a1: 0 feedback page(s) in {WHERE}; 1 other page(s) showed hidden tests and were "
+                                "deleted (see above): fix and rerun"]
+    assert err.splitlines()[-1] == (f"course grade: feedback/ann/a1/a1.html showed hidden tests ({RUN_HIDDEN!r}); "
+                                    "deleted")
+    assert _page_text(root, "ann") is None and _page_text(root, "bob") is not None
+    assert feedback.run(root, "a1", None, force=True) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == (f"a1: 0 feedback page(s) in {WHERE}; 2 other page(s) showed hidden tests and "
+                                   "were deleted (see above): fix and rerun")
+    assert "feedback/bob/a1/a1.html showed hidden tests" in err and _page_text(root, "bob") is None
+
+
+def test_without_a_configured_list_the_course_preprocessors_make_the_page(tmp_path, capsys):
+    """With no GenerateFeedback.preprocessors in the config, hidden tests are still removed, outputs
+    capped and waiting answers marked."""
+    extra = "\ndel c.GenerateFeedback['preprocessors']\nc.CapOutputs.max_output_cell_kb = 1\n"
+    root = _tiny_course(tmp_path, extra, printed="x" * 3000)
+    # a file of the student's own, copied into the feedback folder by nbgrader, not in UTF-8
+    (root / "autograded" / "ann" / "a1" / "my_notes.html").write_bytes(b"<p>caf\xe9 in Goris</p>")
+    assert feedback.run(root, "a1", None, force=True) == 0
+    assert (root / "feedback" / "ann" / "a1" / "my_notes.html").exists()
+    ann, bob = _page_text(root, "ann"), _page_text(root, "bob")
+    assert "the limit is 1 KB per cell" in ann and "x" * 1024 in ann and "x" * 1025 not in ann
+    assert RUN_HIDDEN not in bob and "Not graded yet: this feedback is not final" in bob
+    assert "no hidden test in any of them" in capsys.readouterr().out
+
+
+def test_a_student_with_nothing_to_give_feedback_on_fails_with_the_reason(tmp_path, capsys):
+    """A student with no autograded notebook stops the command with nbgrader's reason."""
+    root = _tiny_course(tmp_path)
+    assert feedback.run(root, "a1", ["nobody", "ann"], force=False) == 1
+    out, err = capsys.readouterr()
+    assert "course grade: feedback for nobody: No notebooks were matched" in err
+    assert out == "" and _page_text(root, "ann") is None

@@ -81,8 +81,7 @@ PACKAGES: dict[str, dict] = {
                    "course/grading/restore.py", "course/grading/report.py", "course/grading/samples.py"],
         "tests": ["tests/grading/test_mutation_kills_status.py", "tests/grading/test_mutation_kills_export.py",
                   "tests/grading/test_mutation_kills_feedback.py", "tests/grading/test_mutation_kills_restore.py",
-                  "tests/grading/test_mutation_kills_report.py", "tests/grading/test_mutation_kills_samples.py",
-                  "tests/grading/test_report.py"],
+                  "tests/grading/test_mutation_kills_report.py", "tests/grading/test_mutation_kills_samples.py"],
         "target": 80, "group": "grading",
     },
     "grading-kernel": {
