@@ -151,7 +151,10 @@ def environment(extra: dict | None = None) -> dict[str, str]:
            "TMPDIR": f"{WORK}/.tmp", "TEMP": f"{WORK}/.tmp", "TMP": f"{WORK}/.tmp", "USER": "student",
            "LOGNAME": "student", "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{WORK}/.matplotlib",
            "COURSE_PROGRESS_FILE": f"{WORK}/course_progress.json", "PYTHONDONTWRITEBYTECODE": "1",
-           "PYTHONNOUSERSITE": "1", "JUPYTER_PLATFORM_DIRS": "1"}
+           "PYTHONNOUSERSITE": "1", "JUPYTER_PLATFORM_DIRS": "1",
+           # the kernel imports the very `course` package that grades (the one bound read-only), never
+           # another copy an editable install or a second checkout would point to
+           "PYTHONPATH": str(Path(package_folders()[0]).parent)}
     for name in ("LANG", "LC_ALL", "LC_CTYPE", "TZ"):
         if os.environ.get(name) and re.fullmatch(r"[A-Za-z0-9_./:+-]{1,64}", os.environ[name]):
             env[name] = os.environ[name]
@@ -186,6 +189,10 @@ def command(kernel_argv: list[str], *, connection_file: str, data_files: dict[st
              "--perms", "01777", "--dir", f"{WORK}/.tmp", *_tmp_link(),
              "--size", str(2**20), "--perms", "01777", "--tmpfs", RUN,
              "--ro-bind", connection_file, f"{RUN}/kernel.json"]
+    # a data file in a subfolder: make each folder on its way readable (as root bwrap would make them 0700);
+    # sorted, a folder comes before the folders inside it
+    for folder in sorted({str(parent) for name in data_files for parent in Path(name).parents} - {"."}):
+        args += ["--perms", "0755", "--dir", f"{WORK}/{folder}"]
     for name, source in sorted(data_files.items()):
         args += ["--ro-bind", source, f"{WORK}/{name}"]
     args += ["--chdir", WORK, "--"]
@@ -246,6 +253,8 @@ def _system(bwrap: str, unshare: list[str], info_fd: int, env: dict | None) -> l
             args += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             args += ["--ro-bind", str(path), str(path)]
+    # as root, bwrap would make /etc 0700, and the kernel's own user id could not read what is bound in it
+    args += ["--perms", "0755", "--dir", "/etc"]
     for name in ETC:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     for folder in _ancestors(read_only):
@@ -266,75 +275,88 @@ def _provisioner_class():
         log_tail: deque
 
         async def launch_kernel(self, cmd, **kwargs):
-            km = self.parent
-            folder = Path(km.sandbox_folder)
-            info = dict(self.connection_info)
-            inside = dict(info, ip=f"{RUN}/kernel", transport="ipc")
-            inside["key"] = info["key"].decode() if isinstance(info["key"], bytes) else info["key"]
-            conn = folder / "kernel.json"
-            conn.write_text(json.dumps(inside), encoding="utf-8")
-            conn.chmod(0o644)
-            argv = list(cmd)
-            if "-f" in argv:
-                argv[argv.index("-f") + 1] = f"{RUN}/kernel.json"
-            if len(argv) > 2 and argv[1:3] == ["-m", "ipykernel_launcher"]:
-                argv[0] = sys.executable
-            if km.sandbox_preloaded and len(argv) > 2 and argv[1:3] == ["-m", "ipykernel_launcher"]:
-                return self._launch_preloaded(km, argv, info, kwargs)
-            data = stage_data_files(km.sandbox_data, folder / "data")
-            processes = km.processes_limit
-            if not _as_root() and _kernel_version() < (5, 14) and processes:  # older kernels count all of ours
-                processes += _my_process_count()
-            info_r, info_w = os.pipe()
-            log_r, log_w = os.pipe()
-            full = command(argv, connection_file=str(conn), data_files=data, info_fd=info_w,
-                           memory_mb=km.memory_limit_mb, file_size_mb=km.file_size_limit_mb, processes=processes,
-                           work_mb=km.work_folder_mb, uid=(UID_BASE + os.getpid() % 100_000) if _as_root() else None)
-            try:
-                self.process = subprocess.Popen(full, pass_fds=[info_w], stdin=subprocess.DEVNULL, stdout=log_w,
-                                                stderr=log_w, env={"PATH": "/usr/bin:/bin"}, start_new_session=True,
-                                                cwd=str(folder))
-            finally:
-                os.close(info_w)
-                os.close(log_w)
-            self.log_tail = deque(maxlen=200)
-            threading.Thread(target=_drain, args=(log_r, self.log_tail), daemon=True).start()
-            child = _read_info(info_r, self.process)
-            km.sandbox_log = self.log_tail
-            self.pid = self.pgid = self.process.pid
-            self.cwd = kwargs.get("cwd")
-            self.connection_info = dict(info, ip=f"/proc/{child}/root{RUN}/kernel", transport="ipc")
-            return self.connection_info
-
-        def _launch_preloaded(self, km, argv, info, kwargs):
-            from . import zygote
-
-            starter = zygote.sandboxed_zygote()
-            kid = Path(km.sandbox_folder).name
-            stage = Path(starter.stage) / kid
-            stage.mkdir()
-            shutil.copyfile(Path(km.sandbox_folder) / "kernel.json", stage / "kernel.json")
-            files = stage_data_files(km.sandbox_data, stage / "data")
-            self._stage = stage
-            self.log_tail = deque(maxlen=1)
-            km.sandbox_log = self.log_tail
-            self.process = starter.spawn(argv[3:], cwd=WORK, env=environment(), memory_mb=km.memory_limit_mb,
-                                         file_size_mb=km.file_size_limit_mb, processes=km.processes_limit,
-                                         uid=UID_BASE + os.getpid() % 100_000, work_mb=km.work_folder_mb,
-                                         stage=f"{STAGE}/{kid}", files=sorted(files))
-            self.pid = self.pgid = self.process.pid
-            self.cwd = kwargs.get("cwd")
-            self.connection_info = dict(info, ip=f"/proc/{self.process.pid}/root{RUN}/kernel", transport="ipc")
-            return self.connection_info
+            return _launch(self, cmd, kwargs)
 
         async def cleanup(self, restart: bool = False) -> None:
             await super().cleanup(restart=restart)
             if not restart:
-                shutil.rmtree(Path(self.parent.sandbox_folder) / "data", ignore_errors=True)
-                if getattr(self, "_stage", None) is not None:
-                    shutil.rmtree(self._stage, ignore_errors=True)
+                _remove_staged(self)
 
     return SandboxProvisioner
+
+
+def _launch(prov, cmd, kwargs) -> dict:
+    """The provisioner's `launch_kernel`: start `cmd` in a sandbox of its own (module level, so that
+    each step can be tested on its own)."""
+    km = prov.parent
+    folder = Path(km.sandbox_folder)
+    info = dict(prov.connection_info)
+    inside = dict(info, ip=f"{RUN}/kernel", transport="ipc")
+    inside["key"] = info["key"].decode() if isinstance(info["key"], bytes) else info["key"]
+    conn = folder / "kernel.json"
+    conn.write_text(json.dumps(inside), encoding="utf-8")
+    conn.chmod(0o644)
+    argv = list(cmd)
+    if "-f" in argv:
+        argv[argv.index("-f") + 1] = f"{RUN}/kernel.json"
+    if len(argv) > 2 and argv[1:3] == ["-m", "ipykernel_launcher"]:
+        argv[0] = sys.executable
+    if km.sandbox_preloaded and len(argv) > 2 and argv[1:3] == ["-m", "ipykernel_launcher"]:
+        return _launch_preloaded(prov, km, argv, info, kwargs)
+    data = stage_data_files(km.sandbox_data, folder / "data")
+    processes = km.processes_limit
+    if not _as_root() and _kernel_version() < (5, 14) and processes:  # older kernels count all of ours
+        processes += _my_process_count()
+    info_r, info_w = os.pipe()
+    log_r, log_w = os.pipe()
+    full = command(argv, connection_file=str(conn), data_files=data, info_fd=info_w,
+                   memory_mb=km.memory_limit_mb, file_size_mb=km.file_size_limit_mb, processes=processes,
+                   work_mb=km.work_folder_mb, uid=(UID_BASE + os.getpid() % 100_000) if _as_root() else None)
+    try:
+        prov.process = subprocess.Popen(full, pass_fds=[info_w], stdin=subprocess.DEVNULL, stdout=log_w,
+                                        stderr=log_w, env={"PATH": "/usr/bin:/bin"}, start_new_session=True,
+                                        cwd=str(folder))
+    finally:
+        os.close(info_w)
+        os.close(log_w)
+    prov.log_tail = deque(maxlen=200)
+    threading.Thread(target=_drain, args=(log_r, prov.log_tail), daemon=True).start()
+    child = _read_info(info_r, prov.process)
+    km.sandbox_log = prov.log_tail
+    prov.pid = prov.pgid = prov.process.pid
+    prov.cwd = kwargs.get("cwd")
+    prov.connection_info = dict(info, ip=f"/proc/{child}/root{RUN}/kernel", transport="ipc")
+    return prov.connection_info
+
+
+def _launch_preloaded(prov, km, argv, info, kwargs) -> dict:
+    """Root: fork the kernel from the worker's sandboxed kernel starter, its files staged for it."""
+    from . import zygote
+
+    starter = zygote.sandboxed_zygote()
+    kid = Path(km.sandbox_folder).name
+    stage = Path(starter.stage) / kid
+    stage.mkdir()
+    shutil.copyfile(Path(km.sandbox_folder) / "kernel.json", stage / "kernel.json")
+    files = stage_data_files(km.sandbox_data, stage / "data")
+    prov._stage = stage
+    prov.log_tail = deque(maxlen=1)
+    km.sandbox_log = prov.log_tail
+    prov.process = starter.spawn(argv[3:], cwd=WORK, env=environment(), memory_mb=km.memory_limit_mb,
+                                 file_size_mb=km.file_size_limit_mb, processes=km.processes_limit,
+                                 uid=UID_BASE + os.getpid() % 100_000, work_mb=km.work_folder_mb,
+                                 stage=f"{STAGE}/{kid}", files=sorted(files))
+    prov.pid = prov.pgid = prov.process.pid
+    prov.cwd = kwargs.get("cwd")
+    prov.connection_info = dict(info, ip=f"/proc/{prov.process.pid}/root{RUN}/kernel", transport="ipc")
+    return prov.connection_info
+
+
+def _remove_staged(prov) -> None:
+    """After the kernel (not on a restart): its staged data files and preloaded-mode stage go."""
+    shutil.rmtree(Path(prov.parent.sandbox_folder) / "data", ignore_errors=True)
+    if getattr(prov, "_stage", None) is not None:
+        shutil.rmtree(prov._stage, ignore_errors=True)
 
 
 def _drain(fd: int, tail: deque) -> None:
