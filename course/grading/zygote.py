@@ -111,29 +111,19 @@ def _clear_inheritable_capabilities() -> None:
     libc.capset(ctypes.byref(header), data)
 
 
+def _default_signals() -> None:
+    """The signals the zygote handles (or ignores) back to their defaults, for a child of its own."""
+    for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _sandboxed_child(request: dict, report: int) -> None:
     """In the zygote's child: new namespaces, then fork the kernel as their pid 1 and wait for it."""
     code = 1
     try:
         os.setsid()
-        for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
-            signal.signal(sig, signal.SIG_DFL)
-        _call("unshare", CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS)
-        pid = os.fork()
-        if pid == 0:
-            os.close(report)
-            try:
-                _private_sandbox(request)
-            except BaseException:  # noqa: BLE001 - no sandbox, no kernel
-                import traceback
-
-                traceback.print_exc()
-                os._exit(1)
-            _child(request)
-        os.write(report, f"{pid}\n".encode())
-        os.close(report)
-        _, status = os.waitpid(pid, 0)
-        code = os.waitstatus_to_exitcode(status) & 0xFF
+        _default_signals()
+        code = _kernel_in_namespaces(request, report)
     except BaseException:  # noqa: BLE001
         import traceback
 
@@ -142,38 +132,50 @@ def _sandboxed_child(request: dict, report: int) -> None:
         os._exit(code)
 
 
+def _kernel_in_namespaces(request: dict, report: int) -> int:
+    """New mount, PID, IPC and UTS namespaces; fork the kernel as pid 1 of the new one, write its pid to
+    `report`, wait for it; return its exit code."""
+    _call("unshare", CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS)
+    pid = os.fork()
+    if pid == 0:
+        os.close(report)
+        try:
+            _private_sandbox(request)
+        except BaseException:  # noqa: BLE001 - no sandbox, no kernel
+            import traceback
+
+            traceback.print_exc()
+            os._exit(1)
+        _child(request)
+    os.write(report, f"{pid}\n".encode())
+    os.close(report)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) & 0xFF
+
+
 def _child(request: dict) -> None:
     """In the forked child: become the kernel. Never returns."""
     code = 1
+    parent = os.getppid()
     try:
         os.setsid()
-        for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
-            signal.signal(sig, signal.SIG_DFL)
+        _default_signals()
         from course.grading import limits
 
         if request.get("uid") is not None:
             limits.become(int(request["uid"]))
             if request.get("stage"):
                 _clear_inheritable_capabilities()
+        _die_with(parent)  # after `become`: a change of user id clears it
         limits.apply(request.get("memory_mb", 0), request.get("file_size_mb", 0), request.get("processes", 0))
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
-        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600) if request.get("log") \
-            else os.open(os.devnull, os.O_WRONLY)
+        log = _open_log(request)
         os.dup2(log, 1)
         os.dup2(log, 2)
         os.closerange(3, 65536)  # nothing of the starter's (pipes, files) reaches the kernel
-        os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        if not request.get("stage"):
-            os.environ["JPY_PARENT_PID"] = str(os.getppid())
-        sys.path[0] = os.getcwd()
-        import random
-
-        random.seed()
-        if "numpy" in sys.modules:
-            sys.modules["numpy"].random.seed()
+        _enter(request)
+        _reseed()
         sys.argv = ["ipykernel_launcher", *request["argv"]]
         from ipykernel.kernelapp import IPKernelApp
 
@@ -189,8 +191,46 @@ def _child(request: dict) -> None:
         os._exit(code)
 
 
-def serve() -> int:
-    """The zygote's loop: one JSON request per line on stdin, one JSON answer per line on stdout."""
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """The kernel is killed when the process that forked it ends, even killed hard (the zygote then
+    has no chance to stop its kernels, and a kernel would run on with nobody to stop it)."""
+    _call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it ended before the line above
+        os._exit(1)
+
+
+def _open_log(request: dict) -> int:
+    """Where the kernel's output goes: its log file (appended to, private), or nowhere."""
+    if request.get("log"):
+        return os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    return os.open(os.devnull, os.O_WRONLY)
+
+
+def _enter(request: dict) -> None:
+    """Move to the kernel's folder and take its environment (and nothing of the zygote's)."""
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    if not request.get("stage"):
+        os.environ["JPY_PARENT_PID"] = str(os.getppid())
+    sys.path[0] = os.getcwd()
+
+
+def _reseed() -> None:
+    """New random seeds: every kernel forked from the zygote would otherwise draw the same numbers."""
+    import random
+
+    random.seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+
+
+def serve(stdin=None, stdout=None) -> int:
+    """The zygote's loop: one JSON request per line on stdin, one JSON answer per line on stdout
+    (`stdin`, `stdout`: other streams instead, as the tests use)."""
     sys.modules["debugpy"] = None  # ipykernel then runs without the debugger
     for name in PRELOAD:
         __import__(name)
@@ -205,8 +245,8 @@ def serve() -> int:
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     children: list[int] = []
-    out = sys.stdout
-    for line in sys.stdin:
+    out = sys.stdout if stdout is None else stdout
+    for line in sys.stdin if stdin is None else stdin:
         try:
             request = json.loads(line)
             out.flush()
