@@ -292,6 +292,32 @@ def show(summary: dict) -> None:
             print(f"        {line}")
 
 
+def combine(paths: list[Path]) -> int:
+    """Print each module's latest figures from several runs' summaries, and the total per package."""
+    modules: dict[str, tuple[dict, str]] = {}
+    for path in paths:
+        file = path / "summary.json" if path.is_dir() else path
+        if not file.exists():
+            raise SystemExit(f"--combine: no summary at {file}")
+        summary = json.loads(file.read_text(encoding="utf-8"))
+        for module, part in summary.get("modules", {}).items():
+            if sum(part["counts"][k] for k in COUNTED) - part["counts"]["other"] > 0:  # measured, not skipped
+                modules[module] = (part["counts"], str(file))
+    print("module                              score  killed  timeout  survived  no-tests  equivalent  other  run")
+    totals: dict[str, dict] = {}
+    for module, (c, source) in sorted(modules.items()):
+        print(f"{module:<34} {_score(c):>6.1f}%  {c['killed']:>6}  {c['timeout']:>7}  {c['survived']:>8}  "
+              f"{c['no tests']:>8}  {c['equivalent'] + c['untestable']:>10}  {c['other']:>5}  {source}")
+        package = module.split(".")[1] if module.count(".") > 1 else module
+        total = totals.setdefault(package, dict.fromkeys(COUNTED, 0))
+        for key in COUNTED:
+            total[key] += c[key]
+    for package, c in sorted(totals.items()):
+        print(f"{'course.' + package + ' (all)':<34} {_score(c):>6.1f}%  {c['killed']:>6}  {c['timeout']:>7}  "
+              f"{c['survived']:>8}  {c['no tests']:>8}  {c['equivalent'] + c['untestable']:>10}  {c['other']:>5}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("packages", nargs="*",
@@ -310,7 +336,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the first plain test run that finds (and leaves out) tests failing already")
     parser.add_argument("--list", action="store_true", help="show what each package mutates and tests, then stop")
     parser.add_argument("--report", action="store_true", help="reprint the results of the last run, run nothing")
+    parser.add_argument("--combine", nargs="+", type=Path, metavar="SUMMARY",
+                        help="one table per module from the summary.json of several runs (or their folders), "
+                             "in the order given: a module measured again counts from the later run")
     args = parser.parse_args(argv)
+    if args.combine:
+        return combine(args.combine)
     asked = [part for name in args.packages for part in GROUPS.get(name, [name])]
     unknown = [p for p in asked if p not in PACKAGES]
     if unknown:
