@@ -60,3 +60,13 @@ def submit_notebook(root: Path, student: str, nb, replace: bool = False) -> None
     folder = root / "submitted" / student / ASSIGNMENT
     folder.mkdir(parents=True, exist_ok=replace)
     nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+
+
+def run_async(coro):
+    """Run a coroutine to its end, in a thread of its own: after the browser tests, Playwright keeps
+    an event loop running in the main thread, where asyncio.run() refuses to start another."""
+    import asyncio
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

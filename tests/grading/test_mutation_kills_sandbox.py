@@ -10,7 +10,6 @@ the argument lists directly where a real run cannot show a difference on this ma
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import select
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from grading_helpers import run_async
 
 import course
 from course.grading import execute, sandbox, zygote
@@ -670,7 +670,7 @@ def test_a_kernel_started_by_the_provisioner_runs_sandboxed_with_its_data_and_le
         finally:
             await km.shutdown_kernel(now=True)
 
-    report = asyncio.run(go())
+    report = run_async(go())
     _check_kernel_report(report, km)
     assert not folder.exists()  # the connection file and the staged copies are gone with the kernel
     assert any("kernel.json" in line for line in km.sandbox_log)  # the kernel's own output was kept
@@ -690,7 +690,7 @@ def test_the_provisioner_rewrites_the_connection_file_path_for_any_kernel_comman
             "print(json.dumps([sys.executable, *sys.argv[1:]]))\nprint(open(sys.argv[2]).read())\n"
             "sys.stdout.flush()\nprint('on stderr', file=sys.stderr, flush=True)\ntime.sleep(0.5)")
     try:
-        info = asyncio.run(prov.launch_kernel([python, "-c", code, "-f", "/host/kernel.json"], cwd="/somewhere"))
+        info = run_async(prov.launch_kernel([python, "-c", code, "-f", "/host/kernel.json"], cwd="/somewhere"))
         bwrap = prov.process.pid
         assert Path(f"/proc/{bwrap}/environ").read_bytes() == b"PATH=/usr/bin:/bin\0"
         assert os.readlink(f"/proc/{bwrap}/cwd") == km.sandbox_folder  # not the course folder
@@ -709,7 +709,7 @@ def test_the_provisioner_rewrites_the_connection_file_path_for_any_kernel_comman
         assert info == prov.connection_info and info["transport"] == "ipc" and info["key"] == b"k3y"
         assert prov.cwd == "/somewhere"
     finally:
-        asyncio.run(km.cleanup_resources())
+        run_async(km.cleanup_resources())
     assert not Path(km.sandbox_folder).exists()
 
 
@@ -720,9 +720,9 @@ def test_a_sandbox_that_cannot_start_is_reported_with_bwraps_exit_code(tmp_path)
     km.provisioner.connection_info = {"key": "k"}
     try:
         with pytest.raises(RuntimeError, match=r"^the sandbox could not start \(bwrap exit code 1\)$"):
-            asyncio.run(km.provisioner.launch_kernel([sys.executable, "-c", "pass"]))
+            run_async(km.provisioner.launch_kernel([sys.executable, "-c", "pass"]))
     finally:
-        asyncio.run(km.cleanup_resources())
+        run_async(km.cleanup_resources())
 
 
 def test_a_preloaded_kernel_is_forked_in_the_sandbox_with_its_staged_files_removed_after(tmp_path):
@@ -747,7 +747,7 @@ def test_a_preloaded_kernel_is_forked_in_the_sandbox_with_its_staged_files_remov
             await km.shutdown_kernel(now=True)
 
     try:
-        report, stage = asyncio.run(go())
+        report, stage = run_async(go())
     finally:
         zygote.close()
     _check_kernel_report(report, km)
@@ -762,11 +762,11 @@ def test_a_restart_keeps_the_staged_files_and_a_final_cleanup_removes_them(tmp_p
     stage = tmp_path / "stage"
     stage.mkdir()
     prov._stage = stage
-    asyncio.run(prov.cleanup(restart=True))
+    run_async(prov.cleanup(restart=True))
     assert data.is_dir() and stage.is_dir()
-    asyncio.run(prov.cleanup())
+    run_async(prov.cleanup())
     assert not data.exists() and not stage.exists()
-    asyncio.run(km.cleanup_resources())
+    run_async(km.cleanup_resources())
 
 
 def test_the_provisioner_belongs_to_its_kernel_manager_and_keeps_its_kernel_id(tmp_path):
@@ -843,23 +843,23 @@ def test_on_an_old_kernel_without_root_the_process_limit_adds_the_users_processe
     prov.connection_info = {"key": "k"}
     code = "import resource; print(resource.getrlimit(resource.RLIMIT_NPROC)[0])"
     try:
-        asyncio.run(prov.launch_kernel([sys.executable, "-c", code]))
+        run_async(prov.launch_kernel([sys.executable, "-c", code]))
         prov.process.wait(timeout=10)
         deadline = time.monotonic() + 10
         while not km.sandbox_log and time.monotonic() < deadline:
             time.sleep(0.05)
         assert list(km.sandbox_log)[-1] == str(40 + 17)
     finally:
-        asyncio.run(km.cleanup_resources())
+        run_async(km.cleanup_resources())
     monkeypatch.setattr(sandbox, "_kernel_version", lambda: (5, 14))  # 5.14 and later count per namespace
     km = _manager(tmp_path / "new")
     km.provisioner.connection_info = {"key": "k"}
     try:
-        asyncio.run(km.provisioner.launch_kernel([sys.executable, "-c", code]))
+        run_async(km.provisioner.launch_kernel([sys.executable, "-c", code]))
         km.provisioner.process.wait(timeout=10)
         deadline = time.monotonic() + 10
         while not km.sandbox_log and time.monotonic() < deadline:
             time.sleep(0.05)
         assert list(km.sandbox_log)[-1] == "40"
     finally:
-        asyncio.run(km.cleanup_resources())
+        run_async(km.cleanup_resources())

@@ -300,10 +300,21 @@ def serve(monkeypatch):
     """Run workers._serve here on jobs already in its pipe; SIGINT handling restored afterwards.
 
     _serve kills every child process of its process except the kernel starters and the judge:
-    children this test process had before are protected as if they were starters."""
-    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    children this test process had before, and whatever they start meanwhile (a browser of the
+    browser tests opens new processes at any time), are protected as if they were starters."""
+    before = [p for p in psutil.Process().children() if p.pid != os.getpid()]
     real = zygote.current_pids
-    monkeypatch.setattr(zygote, "current_pids", lambda: real() | before)
+
+    def kept() -> set[int]:
+        pids = set(real())
+        for proc in before:
+            try:
+                pids |= {proc.pid} | {p.pid for p in proc.children(recursive=True)}
+            except psutil.NoSuchProcess:
+                pass
+        return pids
+
+    monkeypatch.setattr(zygote, "current_pids", kept)
     old = signal.getsignal(signal.SIGINT)
 
     def run(jobs: list, function=_job, close: bool = False) -> list[dict]:
@@ -335,17 +346,9 @@ def test_the_worker_loop_answers_each_job_in_turn_and_stops_at_none(serve):
     assert results[3]["sigint"] is True
 
 
-def test_the_worker_loop_keeps_a_short_traceback():
+def test_the_worker_loop_keeps_a_short_traceback(serve):
     """Five frames at most: enough to see the error, not a page of the grader's internals."""
-    ours, theirs = multiprocessing.Pipe()
-    ours.send({"kind": "deep"})
-    ours.send(None)
-    old = signal.getsignal(signal.SIGINT)
-    try:
-        workers._serve(theirs, _job)
-    finally:
-        signal.signal(signal.SIGINT, old)
-    result = ours.recv()
+    (result,) = serve([{"kind": "deep"}, None])
     assert result["reason"] == "RuntimeError: deep down"
     assert 1 <= result["traceback"].count('File "') <= 5
 

@@ -14,7 +14,6 @@ The kernels report what they see by a line of `--IPKernelApp.exec_lines` that wr
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ctypes
 import errno
@@ -37,6 +36,7 @@ from types import SimpleNamespace as NS
 
 import psutil
 import pytest
+from grading_helpers import run_async
 
 from course.grading import sandbox, zygote
 
@@ -983,7 +983,7 @@ def test_the_provisioner_forks_ipykernel_from_the_zygote_and_wraps_other_kernels
     started = []
     try:
         with open(tmp_path / "kernel.log", "w") as log:
-            info = asyncio.run(prov.launch_kernel([sys.executable, "-m", "ipykernel_launcher", "-f", str(connection)],
+            info = run_async(prov.launch_kernel([sys.executable, "-m", "ipykernel_launcher", "-f", str(connection)],
                                                   env=env, cwd=str(tmp_path), stdout=log))
         kernel = prov.process
         started.append(kernel.pid)
@@ -1006,7 +1006,7 @@ def test_the_provisioner_forks_ipykernel_from_the_zygote_and_wraps_other_kernels
         (tmp_path / "sleeper.py").write_text("import sys, time\nopen('debugpy.txt', 'w').write("
                                              "repr(sys.modules.get('debugpy', 'absent')))\ntime.sleep(60)\n")
         other = zygote.provisioner(km)
-        asyncio.run(other.launch_kernel([sys.executable, "-m", "sleeper"], env=env, cwd=str(tmp_path)))
+        run_async(other.launch_kernel([sys.executable, "-m", "sleeper"], env=env, cwd=str(tmp_path)))
         started.append(other.process.pid)
         assert isinstance(other.process, subprocess.Popen) and other.pid == other.process.pid
         assert other.pgid == os.getpgid(other.process.pid) and other.cwd == str(tmp_path)
@@ -1018,7 +1018,7 @@ def test_the_provisioner_forks_ipykernel_from_the_zygote_and_wraps_other_kernels
         assert _limit(other.pid, "Max file size") == str(4 * MB)
         assert (tmp_path / "debugpy.txt").read_text() == "None"  # started without the debugger
         short = zygote.provisioner(km)
-        asyncio.run(short.launch_kernel([sys.executable, "-c", "import time; time.sleep(60)"], env=env,
+        run_async(short.launch_kernel([sys.executable, "-c", "import time; time.sleep(60)"], env=env,
                                         cwd=str(tmp_path)))
         started.append(short.process.pid)
         assert isinstance(short.process, subprocess.Popen)
