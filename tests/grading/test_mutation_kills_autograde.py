@@ -21,9 +21,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course.grading import autograde, judge, sandbox, status, zygote
+from course.grading import autograde, sandbox, status
 from course.grading import config as course_config
 
+pytestmark = pytest.mark.usefixtures("stop_kernel_starters")  # conftest.py
 ROOT = Path(__file__).resolve().parents[2]
 TINY = "01_tiny"
 HAVE_BWRAP = sandbox.available()[0]
@@ -151,15 +152,6 @@ def grade_by_hand(root: Path, student: str, score: float) -> None:
 @pytest.fixture
 def course(tmp_path) -> Path:
     return generated(tmp_path / "course")
-
-
-@pytest.fixture(autouse=True)
-def _stop_kernel_starters():
-    """Grading in this process leaves its kernel starters running for the next notebook; stop them
-    after each test, so that no child process outlives the test (mutmut waits for its own)."""
-    yield
-    judge.close_shared()  # first: the judge kernel was started by the kernel starter
-    zygote.close()
 
 
 # -- precheck ---------------------------------------------------------------------------------------

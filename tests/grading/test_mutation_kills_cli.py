@@ -24,7 +24,9 @@ from test_mutation_kills_autograde import (
     tiny_course,
 )
 
-from course.grading import autograde, cli, judge, status, zygote
+from course.grading import autograde, cli, status
+
+pytestmark = pytest.mark.usefixtures("stop_kernel_starters")  # conftest.py
 
 
 def run_both(*argv) -> tuple[int, str, str]:
@@ -46,15 +48,6 @@ def in_sys_exit(*argv) -> tuple[int, str]:
 @pytest.fixture
 def course(tmp_path) -> Path:
     return generated(tmp_path / "course")
-
-
-@pytest.fixture(autouse=True)
-def _stop_kernel_starters():
-    """Grading in this process leaves its kernel starters running for the next notebook; stop them
-    after each test, so that no child process outlives the test (mutmut waits for its own)."""
-    yield
-    judge.close_shared()  # first: the judge kernel was started by the kernel starter
-    zygote.close()
 
 
 def missing_students(root: Path, *students: str) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import signal
 import socket
 import stat
 import subprocess
@@ -30,7 +29,8 @@ from grading_helpers import run_async
 import course
 from course.grading import execute, sandbox, zygote
 
-pytestmark = pytest.mark.skipif(not sandbox.available()[0], reason=f"no sandbox here: {sandbox.available()[1]}")
+pytestmark = [pytest.mark.skipif(not sandbox.available()[0], reason=f"no sandbox here: {sandbox.available()[1]}"),
+              pytest.mark.usefixtures("no_hang")]  # conftest.py
 
 AS_ROOT = os.geteuid() == 0
 UID = sandbox.UID_BASE + 4242 if AS_ROOT else None
@@ -90,21 +90,6 @@ if "port" in spec:
         out["network"] = errno.errorcode.get(err.errno, str(err))
 print(json.dumps(out))
 '''
-
-
-@pytest.fixture(autouse=True)
-def no_hang():
-    """No test here may hang (a broken sandbox or worker loop waits forever): it fails after 20 s instead."""
-    def stop(signum, frame):
-        raise TimeoutError("the test took more than 20 s")
-
-    old = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, 20)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def test_the_sandboxed_python_imports_the_course_package_that_grades():

@@ -24,6 +24,8 @@ from course.grading import workers, zygote
 
 _STATE: dict = {}
 
+pytestmark = pytest.mark.usefixtures("no_hang")  # conftest.py
+
 
 def _job(job: dict) -> dict:
     """What the worker tests hand out: answer, sleep, raise, die, or hang with a child process."""
@@ -75,21 +77,6 @@ def _workers_running() -> int:
         except psutil.Error:  # a process that ended meanwhile
             continue
     return count
-
-
-@pytest.fixture(autouse=True)
-def no_hang():
-    """No test here may hang (a broken sandbox or worker loop waits forever): it fails after 20 s instead."""
-    def stop(signum, frame):
-        raise TimeoutError("the test took more than 20 s")
-
-    old = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, 20)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def _dead(pid: int, wait: float = 5) -> bool:
